@@ -1,0 +1,257 @@
+/* runvm-vmm: command line, host probe, signals, and the main event loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "vmm/probe.h"
+#include "vmm/vmm.h"
+
+static const char vmm_usage[] =
+	"usage: runvm-vmm --kernel VMLINUX [options]\n"
+	"       runvm-vmm --probe [--kernel VMLINUX] [--initrd FILE]\n"
+	"\n"
+	"Boots a Linux guest in a KVM microVM and exits when the guest resets.\n"
+	"\n"
+	"  --kernel FILE      uncompressed x86-64 vmlinux (default: vmlinux next to\n"
+	"                     this binary, or ../lib/runvm/vmlinux)\n"
+	"  --initrd FILE      initramfs (cpio)\n"
+	"  --cmdline STR      appended to the base kernel command line\n"
+	"  --mem MIB          guest RAM in MiB (default 128)\n"
+	"  --cpus N           vCPUs, 1..64 (default 1)\n"
+	"  --vsock-uds PATH   virtio-vsock with a Firecracker-style hybrid Unix socket:\n"
+	"                     host->guest: connect to PATH, send \"CONNECT <port>\\n\";\n"
+	"                     guest->host port P: connects to PATH_P\n"
+	"  --serial T         guest console: a file, - for stdout (default), or none\n"
+	"  --boot-time        log the time from VMM start to the guest's boot marker\n"
+	"  --pid-file FILE    write this process's PID (atomically)\n"
+	"  --debug            debug logging\n"
+	"  --probe            say whether this host can run a guest, and exit\n"
+	"  --version, --help\n"
+	"\n"
+	"Exit status: 0 when the guest resets or powers off, 128+N when stopped by\n"
+	"signal N (SIGTERM, SIGINT), 1 on a VMM error (the message names the cause),\n"
+	"2 on a usage error.\n";
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_VSOCK, OPT_SERIAL,
+       OPT_BOOT_TIME, OPT_PID_FILE, OPT_DEBUG, OPT_PROBE, OPT_VERSION, OPT_HELP };
+
+static const struct option vmm_opts[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "vsock-uds", required_argument, NULL, OPT_VSOCK },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "boot-time", no_argument, NULL, OPT_BOOT_TIME },
+	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "debug", no_argument, NULL, OPT_DEBUG },
+	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int vmm_parse_uint(const char *opt, const char *s, unsigned long long min,
+			  unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (errno || !*s || *end || s[0] == '-' || v < min || v > max) {
+		log_error("--%s %s: expected a number from %llu to %llu", opt, s, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* 0: run; 1: exit 0 (help/version); <0: usage error. */
+static int vmm_parse(int argc, char **argv, struct vmm_config *c, bool *probe)
+{
+	unsigned long long n;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", vmm_opts, NULL)) != -1) {
+		switch (o) {
+		case OPT_KERNEL: c->kernel = optarg; break;
+		case OPT_INITRD: c->initrd = optarg; break;
+		case OPT_CMDLINE: c->cmdline = optarg; break;
+		case OPT_MEM:
+			if (vmm_parse_uint("mem", optarg, 1, 1ull << 20, &n))
+				return -EINVAL;
+			c->mem_mib = n;
+			break;
+		case OPT_CPUS:
+			if (vmm_parse_uint("cpus", optarg, 1, VMM_MAX_CPUS, &n))
+				return -EINVAL;
+			c->cpus = (unsigned)n;
+			break;
+		case OPT_VSOCK: c->vsock_uds = optarg; break;
+		case OPT_SERIAL: c->serial = optarg; break;
+		case OPT_BOOT_TIME: c->boot_time = true; break;
+		case OPT_PID_FILE: c->pid_file = optarg; break;
+		case OPT_DEBUG: log_init("runvm-vmm", true); break;
+		case OPT_PROBE: *probe = true; break;
+		case OPT_VERSION:
+			printf("runvm-vmm version %s\ncommit: %s\n", RUNVM_VERSION, RUNVM_COMMIT);
+			return 1;
+		case OPT_HELP: fputs(vmm_usage, stdout); return 1;
+		default: fputs(vmm_usage, stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument: %s", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Bad input is reported before KVM is touched, so the message names the input. */
+static int vmm_precheck(const struct vmm_config *c)
+{
+	if (access(c->kernel, R_OK) < 0) {
+		log_error("kernel %s: %s", c->kernel, strerror(errno));
+		return -errno;
+	}
+	if (c->initrd && access(c->initrd, R_OK) < 0) {
+		log_error("initrd %s: %s", c->initrd, strerror(errno));
+		return -errno;
+	}
+	if (c->cmdline && strlen(c->cmdline) >= VMM_CMDLINE_MAX) {
+		log_error("kernel command line too long (limit %d bytes)", VMM_CMDLINE_MAX - 1);
+		return -E2BIG;
+	}
+	if (c->vsock_uds && access(c->vsock_uds, F_OK) == 0) {
+		log_error("vsock %s: path exists (remove it, or choose another)", c->vsock_uds);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int vmm_write_pid_file(const char *path)
+{
+	char tmp[PATH_MAX], buf[32];
+	int len = snprintf(buf, sizeof(buf), "%d", getpid());
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	autoclose int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || util_write_full(fd, buf, (size_t)len) < 0 || rename(tmp, path) < 0) {
+		int err = -errno;
+
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}
+
+static void vmm_on_done(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct vmm *v = arg;
+	uint64_t n;
+
+	(void)!read(fd, &n, sizeof(n));
+	pthread_mutex_lock(&v->exit_lock);
+	int code = v->exit_code;
+
+	pthread_mutex_unlock(&v->exit_lock);
+	ev_stop(loop, code);
+}
+
+static void vmm_on_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	log_debug("signal %u: shutting the VM down", si.ssi_signo);
+	vmm_finish(arg, 128 + (int)si.ssi_signo);
+}
+
+static int vmm_run(const struct vmm_config *cfg, int sig_fd)
+{
+	struct ev_loop *loop = ev_create();
+	struct vmm *v = NULL;
+	int ret;
+
+	if (!loop) {
+		log_error("event loop: %s", strerror(errno));
+		return 1;
+	}
+	ret = vmm_create(&v, cfg, loop);
+	if (ret)
+		goto out;
+	if (cfg->pid_file && (ret = vmm_write_pid_file(cfg->pid_file))) {
+		log_error("pid file %s: %s", cfg->pid_file, strerror(-ret));
+		goto out;
+	}
+	ret = ev_add(loop, v->done_fd, EPOLLIN, vmm_on_done, v);
+	if (!ret)
+		ret = ev_add(loop, sig_fd, EPOLLIN, vmm_on_signal, v);
+	if (!ret)
+		ret = vmm_start(v);
+	if (!ret)
+		ret = ev_run(loop);
+	if (ret < 0)
+		log_error("event loop: %s", strerror(-ret));
+out:
+	if (v)
+		ev_del(loop, v->done_fd);
+	ev_del(loop, sig_fd);
+	vmm_destroy(v);
+	ev_destroy(loop);
+	return ret < 0 ? 1 : ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct vmm_config cfg = { .mem_mib = 128, .cpus = 1 };
+	bool probe = false;
+	sigset_t set;
+	int ret, sig_fd;
+
+	log_init("runvm-vmm", false);
+	ret = vmm_parse(argc, argv, &cfg, &probe);
+	if (ret)
+		return ret > 0 ? 0 : 2;
+	if (!cfg.kernel)
+		cfg.kernel = probe_find_asset("vmlinux");
+	if (probe)
+		return probe_host(cfg.kernel, cfg.initrd) ? 0 : 1;
+	if (!cfg.kernel) {
+		log_error("no guest kernel: give --kernel (none found next to runvm-vmm)");
+		return 2;
+	}
+	if (vmm_precheck(&cfg))
+		return 1;
+	/* Signals are read from a signalfd by the loop; vCPU threads inherit the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	vcpu_signal_setup();
+	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		return 1;
+	}
+	ret = vmm_run(&cfg, sig_fd);
+	close(sig_fd);
+	return ret;
+}

@@ -1,0 +1,104 @@
+/* One microVM: the KVM VM, its RAM, vCPU threads, device buses and devices, and
+ * the main-thread event loop that owns everything that is not a vCPU. */
+#ifndef RUNVM_VMM_VMM_H
+#define RUNVM_VMM_VMM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+#include "vmm/bus.h"
+#include "vmm/ev.h"
+#include "vmm/hw/legacy.h"
+#include "vmm/hw/serial.h"
+#include "vmm/mem.h"
+#include "vmm/virtio/virtio.h"
+
+#define VMM_MAX_CPUS 64
+#define VMM_MAX_VIRTIO 8
+#define VMM_CMDLINE_MAX 2048         /* Linux x86 COMMAND_LINE_SIZE, NUL included */
+#define VMM_VIRTIO_MMIO_BASE 0xd0000000ull
+#define VMM_VIRTIO_IRQ_BASE 5        /* GSIs 5..12: one per virtio device */
+
+struct vmm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;          /* appended to the base line */
+	uint64_t mem_mib;
+	unsigned cpus;
+	const char *vsock_uds;
+	const char *serial;           /* path, "-" for stdout, "none" */
+	bool boot_time;
+	const char *pid_file;
+};
+
+struct vmm;
+
+struct vcpu {
+	struct vmm *vmm;
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+struct vmm_virtio {
+	struct virtio_dev *dev;
+	int irq_fd;                   /* irqfd: a write raises the device's GSI */
+	int notify_fd[VIRTIO_MAX_QUEUES]; /* ioeventfd per queue */
+};
+
+struct vmm {
+	const struct vmm_config *cfg;
+	int kvm_fd, vm_fd;
+	size_t run_size;              /* KVM_GET_VCPU_MMAP_SIZE */
+	struct guest_mem mem;
+	struct bus pio, mmio;
+	struct ev_loop *loop;
+	unsigned nr_vcpus;
+	struct vcpu vcpus[VMM_MAX_CPUS];
+	struct serial serial;
+	int serial_fd;                /* owned when opened from a path */
+	struct i8042 i8042;
+	struct marker marker;
+	unsigned nr_virtio;
+	struct vmm_virtio virtio[VMM_MAX_VIRTIO];
+	struct vsock *vsock;
+	char cmdline[VMM_CMDLINE_MAX];
+	uint64_t entry, start_ns;
+	int done_fd;                  /* eventfd: a vCPU tells the loop the VM is over */
+	int exit_code;                /* set once, by whoever ends the VM first */
+	bool exit_set;
+	pthread_mutex_t exit_lock;
+};
+
+/* Builds the VM from cfg (nothing runs yet). Errors are logged with their cause. */
+int vmm_create(struct vmm **out, const struct vmm_config *cfg, struct ev_loop *loop);
+void vmm_destroy(struct vmm *v);
+
+/* Starts the vCPUs; the caller then runs the event loop. */
+int vmm_start(struct vmm *v);
+/* Stops and joins every vCPU (idempotent). */
+void vmm_stop_vcpus(struct vmm *v);
+
+/* Ends the VM with `code` (first caller wins) and wakes the event loop. Any thread. */
+void vmm_finish(struct vmm *v, int code);
+
+/* Attaches a virtio-mmio device: window, GSI, ioeventfds, irqfd, cmdline entry. */
+int vmm_add_virtio(struct vmm *v, struct virtio_dev *d);
+
+/* kvm.c: the VM itself. */
+int vmm_kvm_open(struct vmm *v);
+int vmm_kvm_add_memory(struct vmm *v);
+void vmm_set_irq_line(void *vmm, int irq, int level);
+
+/* vcpu.c */
+int vcpu_init(struct vcpu *c, struct vmm *v, unsigned index);
+void vcpu_fini(struct vcpu *c);
+int vcpu_start(struct vcpu *c);
+void vcpu_kick(struct vcpu *c);
+void vcpu_signal_setup(void);
+
+#endif
