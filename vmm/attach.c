@@ -98,6 +98,7 @@ int vmm_add_virtio(struct vmm *v, struct virtio_dev *d)
 			      VMM_VIRTIO_IRQ_BASE + v->nr_virtio - 1);
 	if (ret)
 		return ret;
+	vv->inited = true;
 	d->raise_irq = vmm_virtio_raise;
 	d->irq_arg = vv;
 	ret = bus_register(&v->mmio, d->mmio_base, VIRTIO_MMIO_SIZE, vmm_virtio_mmio_read,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -53,15 +54,12 @@ int vcpu_init(struct vcpu *c, struct vmm *v, unsigned index)
 		log_error("vCPU %u CPUID: %s", index, strerror(-ret));
 		return ret;
 	}
-	/* Application processors wait for INIT/SIPI from the in-kernel LAPIC. */
-	if (index == 0) {
-		ret = x86_setup_vcpu(c->fd, v->entry, X86_ZERO_PAGE);
-		if (ret) {
-			log_error("vCPU 0 registers: %s", strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
+	/* Application processors wait for INIT/SIPI from the in-kernel LAPIC; only
+	 * the boot vCPU gets entry registers. */
+	ret = x86_setup_vcpu(c->fd, v->entry, X86_ZERO_PAGE_GPA, index == 0);
+	if (ret)
+		log_error("vCPU %u registers: %s", index, strerror(-ret));
+	return ret;
 }
 
 void vcpu_fini(struct vcpu *c)

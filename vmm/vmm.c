@@ -147,7 +147,7 @@ static int vmm_add_devices(struct vmm *v)
 		return ret;
 	}
 	if (v->cfg->vsock_uds) {
-		ret = vsock_create(&v->vsock, v->loop, &v->mem, v->cfg->vsock_uds, VSOCK_GUEST_CID);
+		ret = vsock_create(&v->vsock, v->loop, &v->mem, v->cfg->vsock_uds, VSOCK_DEFAULT_GUEST_CID);
 		if (ret) {
 			log_error("vsock %s: %s", v->cfg->vsock_uds,
 				  ret == -EEXIST ? "path exists" : strerror(-ret));
@@ -232,6 +232,8 @@ static void vmm_remove_virtio(struct vmm *v)
 		}
 		if (vv->irq_fd >= 0)
 			close(vv->irq_fd);
+		if (vv->inited)
+			virtio_dev_fini(vv->dev);
 	}
 	v->nr_virtio = 0;
 }

@@ -48,6 +48,7 @@ struct vmm_virtio {
 	struct virtio_dev *dev;
 	int irq_fd;                   /* irqfd: a write raises the device's GSI */
 	int notify_fd[VIRTIO_MAX_QUEUES]; /* ioeventfd per queue */
+	bool inited;                  /* virtio_dev_init succeeded: fini it */
 };
 
 struct vmm {

@@ -10,8 +10,9 @@ static int tap_n, tap_failed;
 
 #define ok(cond, ...)                                                                              \
 	do {                                                                                       \
+		int tap_c = !!(cond); /* evaluated once: conditions may have effects */            \
 		tap_n++;                                                                           \
-		if (cond) {                                                                        \
+		if (tap_c) {                                                                       \
 			printf("ok %d - ", tap_n);                                                 \
 		} else {                                                                           \
 			tap_failed++;                                                              \
@@ -19,7 +20,7 @@ static int tap_n, tap_failed;
 		}                                                                                  \
 		printf(__VA_ARGS__);                                                               \
 		printf("\n");                                                                      \
-		if (!(cond))                                                                       \
+		if (!tap_c)                                                                        \
 			printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
 	} while (0)
 
