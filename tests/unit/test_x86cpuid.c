@@ -1,5 +1,7 @@
 /* Unit tests for the per-vCPU CPUID fix-up (vmm/x86/cpuid.c) on synthetic
- * KVM_GET_SUPPORTED_CPUID output shaped like Intel and AMD hosts. No KVM needed. */
+ * KVM_GET_SUPPORTED_CPUID output shaped like Intel and AMD hosts: topology,
+ * the TSC-deadline bit, the XSAVE leaf and the XCR0 derived from it. No KVM
+ * needed. */
 #include "tests/unit/tap.h"
 #include "vmm/x86/boot.h"
 
@@ -14,8 +16,9 @@ static void add(uint32_t fn, uint32_t idx, uint32_t a, uint32_t b, uint32_t cx, 
 {
 	c->entries[c->nent++] = (struct kvm_cpuid_entry2){
 		.function = fn, .index = idx, .eax = a, .ebx = b, .ecx = cx, .edx = d,
-		.flags = (fn == 4 || fn == 0xb || fn == 0x1f) ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX
-							      : 0 };
+		.flags = (fn == 4 || fn == 7 || fn == 0xb || fn == 0xd || fn == 0x1f)
+				 ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX
+				 : 0 };
 }
 
 static struct kvm_cpuid_entry2 *get(uint32_t fn, uint32_t idx)
@@ -151,6 +154,108 @@ static void test_amd(void)
 	is_int(get(1, 0)->ebx >> 24, 5, "AMD leaf 1: APIC id");
 }
 
+static void test_tsc_deadline(void)
+{
+	intel_host(0x1f, true);
+	get(1, 0)->ecx &= ~(1u << 24);
+	is_int(x86_cpuid_fixup(c, CAP, 0, 2, X86_CPUID_TSC_DEADLINE), 0, "fixup: TSC deadline flag");
+	ok(get(1, 0)->ecx & (1u << 24), "leaf 1: TSC-deadline bit added when KVM emulates it");
+	intel_host(0x1f, true);
+	get(1, 0)->ecx &= ~(1u << 24);
+	is_int(x86_cpuid_fixup(c, CAP, 0, 2, 0), 0, "fixup: no flags");
+	ok(!(get(1, 0)->ecx & (1u << 24)), "leaf 1: TSC-deadline bit not invented");
+}
+
+#define L1_XSAVE_AVX ((1u << 26) | (1u << 28))
+#define L7_EBX_AVX512F (1u << 16)
+#define L7_ECX_PKU (1u << 3)
+
+/* Leaf 1, 7 and 0xD as KVM reports them on an AVX-512 host with protection
+ * keys: x87, SSE, AVX, the three AVX-512 components and PKRU in the standard
+ * (uncompacted) layout, 0xD.0 EBX for XCR0 = x87 as after KVM's reset. */
+static void xsave_host(uint32_t l1_ecx, uint32_t l7_ebx, uint32_t l7_ecx, uint32_t xcr0)
+{
+	memset(c, 0, sizeof(*c) + CAP * sizeof(c->entries[0]));
+	add(0, 0, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69);
+	add(1, 0, 0x906ea, 0x00100800, 0x00000201 | l1_ecx, 0x078bfbff);
+	add(7, 0, 0, l7_ebx, l7_ecx, 0);
+	add(0xd, 0, xcr0, 0x240, 0xa88, 0);
+	add(0xd, 1, 0xf, 0, 0, 0);
+	add(0xd, 2, 0x100, 0x240, 0, 0);
+	add(0xd, 5, 0x40, 0x440, 0, 0);
+	add(0xd, 6, 0x200, 0x480, 0, 0);
+	add(0xd, 7, 0x400, 0x680, 0, 0);
+	add(0xd, 9, 0x8, 0xa80, 0, 0);
+}
+
+static bool zeroed(uint32_t idx)
+{
+	struct kvm_cpuid_entry2 *e = get(0xd, idx);
+
+	return e && !e->eax && !e->ebx && !e->ecx && !e->edx;
+}
+
+static void test_xsave(void)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	/* The test host's shape: KVM's table is consistent, EBX is not yet. */
+	xsave_host(L1_XSAVE_AVX, 0, L7_ECX_PKU, 0x207);
+	get(0xd, 5)->eax = get(0xd, 6)->eax = get(0xd, 7)->eax = 0;
+	is_int(x86_cpuid_fixup(c, CAP, 0, 2, 0), 0, "xsave: x87/SSE/AVX/PKRU host");
+	e = get(0xd, 0);
+	ok(e->eax == 0x207 && e->edx == 0, "0xD.0: XCR0 bits kept");
+	ok(e->ebx == 2696 && e->ecx == 2696, "0xD.0: sizes are PKRU's offset + size");
+	is_int(x86_cpuid_xcr0(c), 0x207, "xcr0: what 0xD.0 offers");
+	ok(get(0xd, 2)->eax == 0x100 && get(0xd, 2)->ebx == 0x240, "0xD.2: AVX subleaf kept");
+
+	xsave_host(L1_XSAVE_AVX, L7_EBX_AVX512F, L7_ECX_PKU, 0x2e7);
+	is_int(x86_cpuid_fixup(c, CAP, 0, 2, 0), 0, "xsave: AVX-512 host");
+	is_int(x86_cpuid_xcr0(c), 0x2e7, "xcr0: AVX-512 and PKRU kept");
+	is_int(get(0xd, 0)->ecx, 2696, "0xD.0 ECX: all components");
+	ok(!zeroed(5) && !zeroed(6) && !zeroed(7), "0xD.5-7: AVX-512 subleaves kept");
+
+	xsave_host(L1_XSAVE_AVX, 0, 0, 0x2e7);
+	is_int(x86_cpuid_fixup(c, CAP, 0, 2, 0), 0, "xsave: AVX-512F and PKU flags off");
+	is_int(x86_cpuid_xcr0(c), 0x7, "xcr0: components without their feature flag dropped");
+	ok(get(0xd, 0)->ebx == 832 && get(0xd, 0)->ecx == 832, "0xD.0: sizes end after AVX");
+	ok(zeroed(5) && zeroed(6) && zeroed(7) && zeroed(9), "0xD: dropped subleaves zeroed");
+
+	xsave_host(L1_XSAVE_AVX, L7_EBX_AVX512F, L7_ECX_PKU, 0x267);
+	is_int(x86_cpuid_fixup(c, CAP, 0, 2, 0), 0, "xsave: two of three AVX-512 components");
+	is_int(x86_cpuid_xcr0(c), 0x207, "xcr0: a partial AVX-512 group dropped");
+
+	xsave_host(L1_XSAVE_AVX, L7_EBX_AVX512F, L7_ECX_PKU, 0x2e7);
+	get(0xd, 2)->eax = 0;
+	is_int(x86_cpuid_fixup(c, CAP, 0, 2, 0), 0, "xsave: no size for AVX");
+	is_int(x86_cpuid_xcr0(c), 0x203, "xcr0: AVX and the AVX-512 built on it dropped");
+
+	xsave_host(L1_XSAVE_AVX, 0, L7_ECX_PKU, 0x80207);
+	get(0xd, 0)->edx = 1;
+	add(0xd, 19, 0x40, 0xb00, 0, 0);
+	is_int(x86_cpuid_fixup(c, CAP, 0, 2, 0), 0, "xsave: components unknown here");
+	ok(get(0xd, 0)->eax == 0x207 && get(0xd, 0)->edx == 0, "0xD.0: unknown XCR0 bits dropped");
+	ok(zeroed(19) && get(0xd, 0)->ecx == 2696, "0xD.19: unknown subleaf zeroed, not sized");
+
+	xsave_host(L1_XSAVE_AVX, 0, L7_ECX_PKU, 0x207);
+	get(0xd, 1)->ecx = 1u << 8; /* a supervisor component, saved by XSAVES */
+	get(0xd, 0)->ecx = 0xa88;
+	add(0xd, 8, 0x80, 0, 1, 0);
+	is_int(x86_cpuid_fixup(c, CAP, 0, 2, 0), 0, "xsave: supervisor component");
+	ok(!zeroed(8) && get(0xd, 8)->ecx == 1, "0xD.8: IA32_XSS component kept");
+	is_int(x86_cpuid_xcr0(c), 0x207, "xcr0: supervisor component not in XCR0");
+
+	xsave_host(1u << 28, 0, L7_ECX_PKU, 0x207);
+	is_int(x86_cpuid_fixup(c, CAP, 0, 2, 0), 0, "xsave: XSAVE flag off");
+	ok(get(0xd, 0)->ebx == 0x240 && get(0xd, 0)->ecx == 0xa88, "0xD.0: untouched");
+	is_int(x86_cpuid_xcr0(c), 0, "xcr0: none without XSAVE");
+
+	xsave_host(L1_XSAVE_AVX, 0, L7_ECX_PKU, 0x205);
+	is_int(x86_cpuid_fixup(c, CAP, 0, 2, 0), 0, "xsave: SSE missing from 0xD.0");
+	ok(get(0xd, 0)->eax == 0x205 && !zeroed(9), "0xD: untouched when a guest would not use it");
+	is_int(x86_cpuid_xcr0(c), 0, "xcr0: none without x87 and SSE");
+}
+
 static void test_errors(void)
 {
 	intel_host(0x1f, true);
@@ -172,6 +277,8 @@ int main(void)
 	test_intel();
 	test_shapes();
 	test_amd();
+	test_tsc_deadline();
+	test_xsave();
 	test_errors();
 	free(c);
 	return tap_done();

@@ -1,6 +1,7 @@
 /* Tests for the ioctl half of vmm/x86 (regs.c, cpuid.c) against /dev/kvm: the
- * state we set reads back, and APs wait for INIT/SIPI. Nothing runs a guest;
- * without a usable /dev/kvm every test says skip. */
+ * state we set reads back (registers, MSRs, LAPIC, CPUID, XCR0), and APs wait
+ * for INIT/SIPI. Nothing runs a guest; without a usable /dev/kvm every test
+ * says skip. */
 #include "tests/unit/tap.h"
 #include "vmm/x86/boot.h"
 
@@ -50,23 +51,87 @@ static uint64_t get_msr(int fd, uint32_t index)
 	return m->entries[0].data;
 }
 
-static uint32_t cpuid_apic_id(int fd)
+/* The vCPU's CPUID as KVM holds it (NULL on failure; the caller frees). */
+static struct kvm_cpuid2 *get_cpuid(int fd)
 {
 	const unsigned cap = 256;
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + cap * sizeof(c->entries[0]));
-	uint32_t id = UINT32_MAX;
 
 	if (!c)
-		return id;
+		return NULL;
 	c->nent = cap;
-	if (ioctl(fd, KVM_GET_CPUID2, c) == 0) {
-		for (uint32_t i = 0; i < c->nent; i++) {
-			if (c->entries[i].function == 1)
-				id = c->entries[i].ebx >> 24;
-		}
+	if (ioctl(fd, KVM_GET_CPUID2, c) < 0) {
+		free(c);
+		return NULL;
 	}
+	return c;
+}
+
+static struct kvm_cpuid_entry2 *cpuid_entry(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
+{
+	for (uint32_t i = 0; c && i < c->nent; i++) {
+		if (c->entries[i].function == fn && c->entries[i].index == idx)
+			return &c->entries[i];
+	}
+	return NULL;
+}
+
+static uint32_t cpuid_apic_id(int fd)
+{
+	struct kvm_cpuid2 *c = get_cpuid(fd);
+	struct kvm_cpuid_entry2 *e = cpuid_entry(c, 1, 0);
+	uint32_t id = e ? e->ebx >> 24 : UINT32_MAX;
+
 	free(c);
 	return id;
+}
+
+/* The XCR0 x86_setup_cpuid gives vCPU index: from KVM's supported CPUID after
+ * the fix-up, as the VMM computes it (0 if none or on failure). */
+static uint64_t expected_xcr0(unsigned index)
+{
+	const unsigned cap = 256;
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + cap * sizeof(c->entries[0]));
+	uint64_t xcr0 = 0;
+
+	if (!c)
+		return 0;
+	c->nent = cap - 16;
+	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c) == 0 &&
+	    x86_cpuid_fixup(c, cap, index, NCPUS, 0) == 0)
+		xcr0 = x86_cpuid_xcr0(c);
+	free(c);
+	return xcr0;
+}
+
+/* What x86_setup_cpuid adds beyond KVM_GET_SUPPORTED_CPUID: the TSC-deadline
+ * bit, and an XCR0 that matches leaf 0xD, so KVM sizes 0xD.0 EBX for it. */
+static void test_cpuid_extras(int fd, unsigned index, const char *who)
+{
+	struct kvm_cpuid2 *c = get_cpuid(fd);
+	struct kvm_cpuid_entry2 *l1 = cpuid_entry(c, 1, 0), *d0 = cpuid_entry(c, 0xd, 0);
+	uint64_t xcr0 = expected_xcr0(index);
+	struct kvm_xcrs x;
+
+	if (!l1) {
+		skip("KVM_GET_CPUID2 failed or has no leaf 1");
+	} else if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) <= 0) {
+		skip("KVM does not emulate the TSC-deadline timer");
+	} else {
+		ok(l1->ecx & (1u << 24), "kvm: %s CPUID has the TSC-deadline bit", who);
+	}
+	memset(&x, 0, sizeof(x));
+	if (!xcr0 || !d0) {
+		skip("this KVM offers the guest no XSAVE");
+	} else if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) <= 0 ||
+		   ioctl(fd, KVM_GET_XCRS, &x) < 0) {
+		skip("this KVM has no KVM_GET_XCRS");
+	} else {
+		ok(x.nr_xcrs >= 1 && x.xcrs[0].xcr == 0 && x.xcrs[0].value == xcr0,
+		   "kvm: %s XCR0 is what leaf 0xD offers", who);
+		is_int(d0->ebx, d0->ecx, "kvm: %s 0xD.0 EBX sized for that XCR0", who);
+	}
+	free(c);
 }
 
 static void test_bsp(void)
@@ -98,6 +163,7 @@ static void test_bsp(void)
 	memcpy(&lint0, &l.regs[0x350], 4);
 	is_int(lint0 & 0x10700, 0x700, "kvm: LINT0 ExtINT unmasked");
 	is_int(cpuid_apic_id(vcpu[0]), 0, "kvm: BSP CPUID APIC id 0");
+	test_cpuid_extras(vcpu[0], 0, "BSP");
 }
 
 static void test_ap(void)
@@ -107,6 +173,7 @@ static void test_ap(void)
 	is_int(x86_setup_vcpu(vcpu[1], 0x1000000, X86_ZERO_PAGE_GPA, false), 0, "kvm: AP set up");
 	is_int(get_msr(vcpu[1], 0x2ff), 0x806, "kvm: AP MTRRdefType");
 	is_int(cpuid_apic_id(vcpu[1]), 1, "kvm: AP CPUID APIC id 1");
+	test_cpuid_extras(vcpu[1], 1, "AP");
 	ok(ioctl(vcpu[1], KVM_GET_MP_STATE, &mp) == 0 && mp.mp_state == KVM_MP_STATE_UNINITIALIZED,
 	   "kvm: AP waits for INIT/SIPI");
 	ok(ioctl(vcpu[0], KVM_GET_MP_STATE, &mp) == 0 && mp.mp_state == KVM_MP_STATE_RUNNABLE,

@@ -4,7 +4,7 @@
  * leaves let the guest find kvm-clock instead of calibrating the TSC, and the
  * TSC-deadline bit lets it skip calibrating the LAPIC timer. Leaf 0xD is made
  * self-consistent, and the vCPU starts with the XCR0 it describes (see
- * x86_setup_cpuid for why). */
+ * cpuid_set_xcr0 for why). */
 #include "vmm/x86/boot.h"
 
 #include <errno.h>
@@ -40,10 +40,10 @@
 #define XFEAT_FP (1ull << 0)
 #define XFEAT_SSE (1ull << 1)
 #define XFEAT_YMM (1ull << 2)
-#define XFEAT_MPX (3ull << 3)     /* BNDREGS, BNDCSR */
-#define XFEAT_AVX512 (7ull << 5)  /* opmask, ZMM_Hi256, Hi16_ZMM */
+#define XFEAT_MPX (3ull << 3)    /* BNDREGS, BNDCSR */
+#define XFEAT_AVX512 (7ull << 5) /* opmask, ZMM_Hi256, Hi16_ZMM */
 #define XFEAT_PKRU (1ull << 9)
-#define XFEAT_AMX (3ull << 17)    /* XTILECFG, XTILEDATA */
+#define XFEAT_AMX (3ull << 17)   /* XTILECFG, XTILEDATA */
 /* The user state components KVM can hand a guest; anything else in leaf 0xD.0
  * is a component this file does not know how to keep consistent. */
 #define XFEAT_KNOWN (XFEAT_FP | XFEAT_SSE | XFEAT_YMM | XFEAT_MPX | XFEAT_AVX512 | \
@@ -106,9 +106,10 @@ static void fix_leaf1(struct kvm_cpuid2 *c, unsigned cpu, unsigned ncpus, unsign
 	e->ebx = (e->ebx & 0xffff) | (cpu << 24) | ((1u << order(ncpus)) << 16);
 	e->ecx |= LEAF1_ECX_HYPERVISOR;
 	/* KVM emulates the deadline mode in its LAPIC but leaves the bit out of
-	 * KVM_GET_SUPPORTED_CPUID. Without it Linux calibrates the LAPIC timer
-	 * against the tick for 100 ms and, when the vCPU was descheduled meanwhile,
-	 * declares the timer broken: no one-shot mode, no high resolution timers. */
+	 * KVM_GET_SUPPORTED_CPUID. Without it Linux calibrates the LAPIC timer for
+	 * 100 ms, checks it against the PIT tick for another 100 ms and, when the
+	 * two drift apart meanwhile (a busy or nested host), declares the LAPIC
+	 * timer broken: no one-shot mode, no high resolution timers. */
 	if (flags & X86_CPUID_TSC_DEADLINE)
 		e->ecx |= LEAF1_ECX_TSC_DEADLINE;
 	/* HTT says the count above is valid; with one vCPU there is nothing to count. */
@@ -217,8 +218,9 @@ static uint64_t xsave_described(struct kvm_cpuid2 *c, uint64_t mask)
 }
 
 /* Components come in groups that are enabled whole, on top of the ones they
- * extend, and only with the feature flag of the instructions that use them:
- * Linux leaves any other combination out of XCR0 and KVM_SET_XCRS refuses it. */
+ * extend, and only with the feature flag of the instructions that use them: a
+ * guest leaves a component out of XCR0 when its flag is off, and KVM_SET_XCRS
+ * refuses half a group or a group without its base. */
 static uint64_t xsave_usable(struct kvm_cpuid2 *c, uint64_t mask)
 {
 	const struct kvm_cpuid_entry2 *l1 = cpuid_find(c, 1, 0), *l7 = cpuid_find(c, 7, 0);
