@@ -112,8 +112,9 @@ setup() {
 	for _ in $(seq 1 600); do grep -q "rvtest: init up" "$SERIAL" 2>/dev/null && break; sleep 0.2; done
 	[ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$vmm" ]
 	kill -TERM $vmm
-	run wait $vmm
-	[ "$status" -eq 143 ]
+	rc=0
+	wait $vmm || rc=$?
+	[ "$rc" -eq 143 ]
 	[ ! -e "$UDS" ]
 	! kill -0 $vmm 2>/dev/null
 	[ -z "$(pgrep -P $vmm)" ]

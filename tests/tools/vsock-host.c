@@ -1,8 +1,10 @@
 /* Host-side test helper for runvm-vmm's hybrid vsock (Firecracker-compatible):
  *   vsock-host connect UDS PORT [--retry SECS]  host->guest: CONNECT, then relay
- *   vsock-host listen PATH                      guest->host: accept one, relay
- * Relaying copies stdin to the socket (half-closing at EOF) and the socket to
- * stdout until the peer closes. Exit 3 when the guest refused the connection. */
+ *   vsock-host listen PATH                      guest->host: accept one, receive
+ * connect copies stdin to the socket (half-closing at EOF) and the socket to
+ * stdout until the peer closes. listen only receives: it keeps its side open until
+ * the guest closes, so the guest knows the host has everything before it goes on.
+ * Exit 3 when the guest refused the connection. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -25,11 +27,12 @@ static int unix_addr(const char *path, struct sockaddr_un *a)
 	return 0;
 }
 
-static int relay(int s)
+static int relay(int s, int use_stdin)
 {
 	static char buf[65536];
-	struct pollfd p[2] = { { .fd = 0, .events = POLLIN }, { .fd = s, .events = POLLIN } };
-	int in_open = 1;
+	struct pollfd p[2] = { { .fd = use_stdin ? 0 : -1, .events = POLLIN },
+			       { .fd = s, .events = POLLIN } };
+	int in_open = use_stdin;
 
 	for (;;) {
 		if (poll(p, 2, -1) < 0) {
@@ -110,7 +113,7 @@ static int do_connect(const char *uds, const char *port, double retry)
 		if (connect(s, (struct sockaddr *)&a, sizeof(a)) == 0) {
 			rc = handshake(s, port);
 			if (rc == 0)
-				return relay(s) ? 1 : 0;
+				return relay(s, 1) ? 1 : 0;
 		} else {
 			rc = 1;
 		}
@@ -145,7 +148,7 @@ static int do_listen(const char *path)
 	unlink(path);
 	if (s < 0)
 		return 1;
-	return relay(s) ? 1 : 0;
+	return relay(s, 0) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
