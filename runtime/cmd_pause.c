@@ -1,0 +1,15 @@
+/* runvm pause ID: freeze the whole VM. */
+#include <errno.h>
+
+#include "runtime/opt.h"
+#include "runtime/ops.h"
+#include "runtime/rt.h"
+
+int rt_cmd_pause(const struct rt_globals *g, int argc, char **argv, struct rt_err *err)
+{
+	const char *id;
+
+	if (rt_opt_id_only(argc, argv, "pause", &id, err) < 0)
+		return -EINVAL;
+	return rt_pause(g, id, err);
+}
