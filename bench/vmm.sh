@@ -20,24 +20,30 @@ CMDLINE='quiet rvcmd=true'
 QEMU=(qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,isa-serial=on -enable-kvm
       -cpu host -nodefaults -no-user-config -nographic -no-reboot -serial stdio)
 
-# Prints milliseconds from launching "$@" until its stdout shows "rvtest: init up".
+# Prints milliseconds from launching the command in the array named $1 until its
+# stdout shows "rvtest: init up", then kills it (QEMU microvm does not exit on a
+# guest reset by itself, so neither VMM is left to finish).
 time_to_init() {
+	local -n argv=$1
 	local start end line
 	start=$(date +%s%N)
-	while IFS= read -r line; do
+	coproc VM { exec "${argv[@]}" 2>/dev/null; }
+	local pid=$VM_PID
+	while IFS= read -r -u "${VM[0]}" line; do
 		if [[ $line == *"rvtest: init up"* ]]; then
 			end=$(date +%s%N)
 			echo $(((end - start) / 1000000))
 			break
 		fi
-	done < <("$@" 2>/dev/null)
-	wait 2>/dev/null || true
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 
-boot_runvm() { "$B/runvm-vmm" --kernel "$K" --initrd "$I" --mem 256 --serial - --cmdline "$CMDLINE"; }
-boot_qemu() { "${QEMU[@]}" -m 256 -kernel "$K" -initrd "$I" -append "console=ttyS0 reboot=k panic=1 $CMDLINE"; }
+boot_runvm=("$B/runvm-vmm" --kernel "$K" --initrd "$I" --mem 256 --serial - --cmdline "$CMDLINE")
+boot_qemu=("${QEMU[@]}" -m 256 -kernel "$K" -initrd "$I" -append "console=ttyS0 reboot=k panic=1 acpi=off $CMDLINE")
 
 echo "== boot to guest init (ms, median of $RUNS; same kernel, initramfs, cmdline)"
 for vmm in runvm qemu; do
@@ -74,7 +80,7 @@ idle_overhead runvm-vmm "memfd:runvm-guest-ram" "$B/runvm-vmm" --kernel "$K" --i
 	--mem 256 --serial - --cmdline "quiet rvcmd=\"sleep 1000\""
 idle_overhead "qemu -M microvm" "memfd:guestram" "${QEMU[@]}" -m 256 \
 	-object memory-backend-memfd,id=guestram,size=256M -machine memory-backend=guestram \
-	-kernel "$K" -initrd "$I" -append "console=ttyS0 reboot=k panic=1 quiet rvcmd=\"sleep 1000\""
+	-kernel "$K" -initrd "$I" -append "console=ttyS0 reboot=k panic=1 acpi=off quiet rvcmd=\"sleep 1000\""
 
 echo "== vsock guest->host throughput (runvm-vmm, 512 MiB from the guest's /dev/zero)"
 U=$T/v.sock
