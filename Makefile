@@ -63,7 +63,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
 GTOOL_SRCS := $(wildcard tests/guest/*.c)
 GTOOL_BINS := $(patsubst tests/guest/%.c,$(BUILD)/guest/%,$(GTOOL_SRCS))
 
-.PHONY: all deps bins kernel initramfs unit unit-asan bats check install format clean demo
+.PHONY: all deps bins kernel initramfs unit unit-asan bats check install format clean demo fuzz
 .DEFAULT_GOAL := all
 
 all: deps
@@ -73,7 +73,7 @@ all: deps
 deps:
 	@scripts/deps
 
-bins: $(BINS) $(TOOL_BINS) $(GTOOL_BINS)
+bins: $(BINS) $(TOOL_BINS) $(GTOOL_BINS) $(BUILD)/tests/agent-client
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -119,6 +119,12 @@ $(BUILD)/tests/%: tests/tools/%.c $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCOMMON) -lpthread
 
+# The agent test client (several sources: the bare-machine and in-VM agent suites).
+AGENT_CLIENT_SRCS := $(wildcard tests/agent/*.c)
+$(BUILD)/tests/agent-client: $(AGENT_CLIENT_SRCS) $(wildcard tests/agent/*.h) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) -o $@ $(AGENT_CLIENT_SRCS) $(LIBCOMMON) -lpthread
+
 $(BUILD)/guest/%: tests/guest/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(INIT_CFLAGS) -static -s -o $@ $<
@@ -142,6 +148,11 @@ unit-asan:
 
 bats:
 	@tests/testhost/run-suites
+
+# libFuzzer over the agent protocol decoders (clang); FUZZ_SECONDS per run.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@tests/fuzz/run $(FUZZ_SECONDS)
 
 check: all
 	@scripts/check $(BUILD)

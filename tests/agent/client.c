@@ -1,0 +1,521 @@
+/* agent-client: drives one runvm-init session from the host side, the way the
+ * runtime will: listen on PREFIX_<port>, start the agent (a bare-machine
+ * `runvm-init --agent-unix PREFIX` or a VM with `--vsock-uds PREFIX`), create and
+ * start a container from options, relay our stdio to its streams, run the
+ * requested actions (exec, signal, resize, ps), wait for its EXIT, and exit like
+ * the container did.
+ *
+ *   agent-client --prefix P --agent CMD --rootfs DIR [options] -- ARGS...
+ *
+ * Session options: --timeout S, --tty RxC, --no-stdin, --resize RxC,
+ * --exec CMD (sh -c CMD as an exec process, after start; its exit is printed on
+ * stderr as "exec: exit N"), --exec-cmd PROG (PROG itself), --exec-user U:G, --exec-tty, --ps, --signal MS:SIG,
+ * --signal-all MS:SIG, --status FILE ("exit N" / "signal N" / "create-error: MSG"),
+ * --timing. Spec options: client_spec.c. Exit status: the container's, 125 when
+ * it could not run, 124 on timeout. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/agent_client.h"
+#include "common/util.h"
+#include "tests/agent/client.h"
+
+#define PORT_INIT 1025 /* stdin (or console), stdout, stderr: 1025..1027 */
+#define PORT_EXEC 1035
+#define EXEC_ID 1
+
+struct stream {
+	int src, dst;
+	bool src_eof, done, out; /* out: guest -> us */
+	size_t head, tail;
+	char buf[65536];
+};
+
+struct opts {
+	const char *prefix, *agent, *status, *exec, *exec_user;
+	bool exec_direct; /* exec runs CMD itself, not sh -c CMD */
+	int timeout, signal_ms, signal, signal_all;
+	bool no_stdin, ps, exec_tty, timing;
+	uint16_t resize_rows, resize_cols;
+};
+
+static struct stream streams[8];
+static int nstreams;
+static pid_t agent_pid = -1;
+static FILE *status_file;
+
+static uint64_t now_ms(void)
+{
+	return util_now_ns() / 1000000;
+}
+
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void report(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!status_file)
+		return;
+	va_start(ap, fmt);
+	vfprintf(status_file, fmt, ap);
+	va_end(ap);
+	fflush(status_file);
+}
+
+static void add_stream(int src, int dst, bool out)
+{
+	struct stream *s = &streams[nstreams++];
+
+	memset(s, 0, sizeof(*s));
+	s->src = src;
+	s->dst = dst;
+	s->out = out;
+	/* Our own stdio stays blocking; the sockets do not block the loop. */
+	fcntl(out ? src : dst, F_SETFL, O_NONBLOCK);
+}
+
+static void stream_close(struct stream *s)
+{
+	if (!s->out && s->dst >= 0)
+		shutdown(s->dst, SHUT_WR);
+	s->done = true;
+	s->head = s->tail = 0;
+}
+
+static void stream_pump(struct stream *s, short rev_src, short rev_dst)
+{
+	if (s->done)
+		return;
+	if (rev_dst && s->head < s->tail) {
+		ssize_t n = write(s->dst, s->buf + s->head, s->tail - s->head);
+
+		if (n > 0)
+			s->head += (size_t)n;
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return stream_close(s);
+	}
+	if (s->head == s->tail)
+		s->head = s->tail = 0;
+	if (rev_src && !s->src_eof && s->tail < sizeof(s->buf)) {
+		ssize_t n = read(s->src, s->buf + s->tail, sizeof(s->buf) - s->tail);
+
+		if (n > 0)
+			s->tail += (size_t)n;
+		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			s->src_eof = true;
+	}
+	if (s->src_eof && s->head == s->tail)
+		stream_close(s);
+}
+
+static int listen_port(const char *prefix, uint32_t port)
+{
+	int fd, ret = agent_listen(prefix, port, &fd);
+
+	if (ret) {
+		fprintf(stderr, "agent-client: listen %s_%u: %s\n", prefix, port, strerror(-ret));
+		exit(125);
+	}
+	return fd;
+}
+
+static int accept_timeout_ms = 30000;
+
+static int accept_port(int lfd, uint32_t port)
+{
+	int fd = -1, ret = agent_accept(lfd, accept_timeout_ms, &fd);
+
+	if (ret)
+		fprintf(stderr, "agent-client: no connection on port %u: %s\n", port, strerror(-ret));
+	close(lfd);
+	return fd;
+}
+
+static void spawn_agent(const char *cmd, const char *prefix)
+{
+	agent_pid = fork();
+	if (agent_pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		/* Its own process group, so that a timeout can stop all of it; and it
+		 * goes when we go, whatever kills us. */
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		dup2(null, 0);
+		setenv("RUNVM_PREFIX", prefix, 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+}
+
+static int finish_agent(int deadline_ms)
+{
+	int st = 0;
+
+	if (agent_pid < 0)
+		return 0;
+	while (waitpid(agent_pid, &st, WNOHANG) == 0) {
+		if ((int64_t)now_ms() > deadline_ms) {
+			kill(-agent_pid, SIGKILL);
+			waitpid(agent_pid, &st, 0);
+			break;
+		}
+		usleep(10000);
+	}
+	agent_pid = -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: agent-client --prefix P [--agent CMD] --rootfs DIR [options] -- ARGS...\n");
+	exit(2);
+}
+
+static void parse_size(const char *v, uint16_t *rows, uint16_t *cols)
+{
+	unsigned r, c;
+
+	if (sscanf(v, "%ux%u", &r, &c) != 2)
+		usage();
+	*rows = (uint16_t)r;
+	*cols = (uint16_t)c;
+}
+
+static const char *const session_opts[] = {
+	"--prefix", "--agent", "--status", "--exec", "--exec-cmd", "--exec-user", "--timeout", "--tty",
+	"--resize", "--signal", "--signal-all", NULL,
+};
+
+static void parse_session(struct opts *o, struct proto_process *p, const char *name, const char *v)
+{
+	if (!strcmp(name, "--prefix"))
+		o->prefix = v;
+	else if (!strcmp(name, "--agent"))
+		o->agent = v;
+	else if (!strcmp(name, "--status"))
+		o->status = v;
+	else if (!strcmp(name, "--exec") || !strcmp(name, "--exec-cmd")) {
+		o->exec = v;
+		o->exec_direct = !strcmp(name, "--exec-cmd");
+	}
+	else if (!strcmp(name, "--exec-user"))
+		o->exec_user = v;
+	else if (!strcmp(name, "--timeout"))
+		o->timeout = atoi(v);
+	else if (!strcmp(name, "--tty")) {
+		p->flags |= PROTO_PROC_TERMINAL;
+		parse_size(v, &p->rows, &p->cols);
+	} else if (!strcmp(name, "--resize"))
+		parse_size(v, &o->resize_rows, &o->resize_cols);
+	else if (sscanf(v, "%d:%d", &o->signal_ms, !strcmp(name, "--signal") ? &o->signal
+										: &o->signal_all) != 2)
+		usage();
+}
+
+static int parse_args(int argc, char **argv, struct opts *o, struct proto_spec *s,
+		      struct proto_process *p)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		bool session = false;
+
+		for (const char *const *n = session_opts; *n; n++)
+			session |= !strcmp(*n, a);
+		if (!strcmp(a, "--no-stdin"))
+			o->no_stdin = true;
+		else if (!strcmp(a, "--ps"))
+			o->ps = true;
+		else if (!strcmp(a, "--exec-tty"))
+			o->exec_tty = true;
+		else if (!strcmp(a, "--timing"))
+			o->timing = true;
+		else if (!client_spec_flag(s, p, a))
+			continue;
+		else if (!v)
+			usage();
+		else if (session && ++i)
+			parse_session(o, p, a, v);
+		else if (client_spec_option(s, p, a, v) == 0)
+			i++;
+		else
+			usage();
+	}
+	if (i >= argc - 1 || !o->prefix)
+		usage();
+	p->args = (struct proto_strv){ (uint32_t)(argc - i - 1), (const char **)argv + i + 1 };
+	return 0;
+}
+
+/* The exec process: sh -c CMD with the init's environment and a user. */
+static int run_exec(struct agent_conn *c, const struct opts *o, const struct proto_process *ip,
+		    int lfd[3])
+{
+	static const char *argv[4];
+	struct proto_exec e = { .proc_id = EXEC_ID, .process = *ip };
+	struct proto_result res;
+	int ret, n = o->exec_tty ? 1 : 3;
+
+	argv[0] = "sh";
+	argv[1] = "-c";
+	argv[2] = o->exec;
+	e.process.args = o->exec_direct ? (struct proto_strv){ 1, &argv[2] }
+					: (struct proto_strv){ 3, argv };
+	e.process.flags &= ~PROTO_PROC_TERMINAL;
+	if (o->exec_tty) {
+		e.process.flags |= PROTO_PROC_TERMINAL;
+		e.process.rows = 24;
+		e.process.cols = 80;
+	}
+	if (o->exec_user && sscanf(o->exec_user, "%u:%u", &e.process.uid, &e.process.gid) != 2)
+		usage();
+	for (int i = 0; i < 3; i++)
+		e.process.stdio[i] = i < n ? PORT_EXEC + (uint32_t)i : 0;
+	ret = agent_exec(c, &e, &res);
+	if (ret || res.err) {
+		fprintf(stderr, "agent-client: exec: %s\n", ret ? strerror(-ret) : res.msg);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		int fd = accept_port(lfd[i], PORT_EXEC + (uint32_t)i);
+
+		if (fd < 0)
+			return -1;
+		if (i == 0) {
+			int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+			add_stream(null, fd, false);
+			if (n == 1)
+				add_stream(dup(fd), 1, true);
+		} else {
+			add_stream(fd, i, true);
+		}
+	}
+	return 0;
+}
+
+static void print_ps(struct agent_conn *c)
+{
+	uint32_t pids[256], n = 0;
+	int ret = agent_ps(c, pids, 256, &n);
+
+	fprintf(stderr, "ps:");
+	for (uint32_t i = 0; !ret && i < n && i < 256; i++)
+		fprintf(stderr, " %u", pids[i]);
+	fprintf(stderr, ret ? " error %s\n" : "\n", strerror(-ret));
+}
+
+struct session {
+	bool exec_done, ps_done, signalled, got_exit;
+	int status;
+};
+
+/* The actions that wait for something: ps after the exec, a signal after a delay. */
+static void actions(struct agent_conn *c, const struct opts *o, struct session *ss, uint64_t t0)
+{
+	struct proto_result res;
+
+	if (!ss->ps_done && ss->exec_done) {
+		print_ps(c);
+		ss->ps_done = true;
+	}
+	if (!ss->signalled && now_ms() >= t0 + (uint64_t)o->signal_ms) {
+		agent_signal(c, o->signal ? PROTO_INIT_PROC : 0, o->signal ? o->signal : o->signal_all,
+			     o->signal ? 0 : PROTO_SIGNAL_ALL, &res);
+		ss->signalled = true;
+	}
+}
+
+/* Takes the events that have arrived; -1 when the connection failed. */
+static int take_events(struct agent_conn *c, struct session *ss)
+{
+	struct agent_event ev;
+
+	while (!ss->got_exit) {
+		int ret = agent_next_event(c, 0, &ev);
+
+		if (ret == -ETIMEDOUT)
+			return 0;
+		if (ret) {
+			fprintf(stderr, "agent-client: control connection: %s\n", strerror(-ret));
+			report("agent-error: %s\n", strerror(-ret));
+			return -1;
+		}
+		if (ev.type == PROTO_OOM)
+			fprintf(stderr, "agent-client: oom %llu\n", (unsigned long long)ev.oom.count);
+		if (ev.type != PROTO_EXIT)
+			continue;
+		if (ev.exit.proc_id == EXEC_ID) {
+			fprintf(stderr, "exec: %s %d\n", ev.exit.signaled ? "signal" : "exit", ev.exit.code);
+			ss->exec_done = true;
+			continue;
+		}
+		ss->status = proto_exit_status(&ev.exit);
+		report("%s %d\n", ev.exit.signaled ? "signal" : "exit", ev.exit.code);
+		ss->got_exit = true;
+		/* Nothing more goes in once the container is over. */
+		for (int i = 0; i < nstreams; i++)
+			if (!streams[i].out)
+				stream_close(&streams[i]);
+	}
+	return 0;
+}
+
+/* Two pollfds per stream (source, destination); returns how many outputs are open. */
+static int stream_pollfds(struct pollfd *pfd)
+{
+	int open_out = 0;
+
+	for (int i = 0; i < nstreams; i++) {
+		struct stream *s = &streams[i];
+		bool rd = !s->done && !s->src_eof && s->tail < sizeof(s->buf);
+		bool wr = !s->done && s->head < s->tail;
+
+		open_out += s->out && !s->done;
+		pfd[2 * i] = (struct pollfd){ .fd = rd ? s->src : -1, .events = POLLIN };
+		pfd[2 * i + 1] = (struct pollfd){ .fd = wr ? s->dst : -1, .events = POLLOUT };
+	}
+	return open_out;
+}
+
+/* Relays the streams and takes events until the init's EXIT and its output's
+ * EOF; runs the timed actions on the way. Returns the init's status. */
+static int session(struct agent_conn *c, const struct opts *o, const struct proto_process *ip,
+		   int exec_lfd[3], uint64_t deadline)
+{
+	struct session ss = { .exec_done = !o->exec, .ps_done = !o->ps, .signalled = !o->signal_ms,
+			      .status = 125 };
+	uint64_t t0 = now_ms();
+
+	if (o->exec && run_exec(c, o, ip, exec_lfd))
+		ss.exec_done = true;
+	for (;;) {
+		struct pollfd pfd[2 * 8 + 1];
+		int np = 2 * nstreams;
+
+		actions(c, o, &ss, t0);
+		if (!stream_pollfds(pfd) && ss.got_exit)
+			return ss.status;
+		pfd[np++] = (struct pollfd){ .fd = ss.got_exit ? -1 : c->fd, .events = POLLIN };
+		if (now_ms() > deadline) {
+			fprintf(stderr, "agent-client: timed out\n");
+			report("timeout\n");
+			return 124;
+		}
+		if (poll(pfd, (nfds_t)np, 100) < 0 && errno != EINTR)
+			return 125;
+		for (int i = 0; i < nstreams; i++)
+			stream_pump(&streams[i], pfd[2 * i].revents, pfd[2 * i + 1].revents);
+		if (((pfd[np - 1].revents & (POLLIN | POLLHUP)) || c->qhead < c->nqueue) &&
+		    take_events(c, &ss))
+			return 125;
+	}
+}
+
+/* Listens, starts the agent, creates and starts the container. The init's stdio
+ * listeners are in lfd[], the exec's in exec_lfd[]. */
+static int setup(struct agent_conn *c, const struct opts *o, const struct proto_spec *s,
+		 int exec_lfd[3])
+{
+	int ctl_l = listen_port(o->prefix, PROTO_CONTROL_PORT), lfd[3] = { -1, -1, -1 }, fd;
+	int n = s->process.flags & PROTO_PROC_TERMINAL ? 1 : 3;
+	struct proto_result res;
+	uint64_t t0 = now_ms();
+	int ret;
+
+	for (int i = 0; i < 3; i++) {
+		if (s->process.stdio[i])
+			lfd[i] = listen_port(o->prefix, s->process.stdio[i]);
+		if (o->exec && i < (o->exec_tty ? 1 : 3))
+			exec_lfd[i] = listen_port(o->prefix, PORT_EXEC + (uint32_t)i);
+	}
+	if (o->agent)
+		spawn_agent(o->agent, o->prefix);
+	fd = accept_port(ctl_l, PROTO_CONTROL_PORT);
+	if (fd < 0 || (ret = agent_open(c, fd, accept_timeout_ms, &res))) {
+		fprintf(stderr, "agent-client: no agent: %s\n", fd < 0 ? "no connection" : res.msg);
+		report("agent-error: %s\n", fd < 0 ? "no connection" : res.msg);
+		return -1;
+	}
+	c->timeout_ms = o->timeout * 1000;
+	if (o->timing)
+		fprintf(stderr, "timing: hello %llu ms after the agent started, guest uptime %.3f ms\n",
+			(unsigned long long)(now_ms() - t0), (double)c->hello.uptime_ns / 1e6);
+	ret = agent_create(c, s, &res);
+	if (ret || res.err) {
+		fprintf(stderr, "agent-client: create: %s\n", ret ? strerror(-ret) : res.msg);
+		report("create-error: %s\n", ret ? strerror(-ret) : res.msg);
+		return -1;
+	}
+	if (o->timing)
+		fprintf(stderr, "timing: created %llu ms after the agent started, guest uptime %.3f ms\n",
+			(unsigned long long)(now_ms() - t0), (double)res.uptime_ns / 1e6);
+	for (int i = 0; i < n; i++) {
+		int sfd;
+
+		if (lfd[i] < 0)
+			continue;
+		if ((sfd = accept_port(lfd[i], s->process.stdio[i])) < 0)
+			return -1;
+		if (i == 0) {
+			add_stream(o->no_stdin ? open("/dev/null", O_RDONLY) : 0, sfd, false);
+			if (n == 1)
+				add_stream(dup(sfd), 1, true);
+		} else {
+			add_stream(sfd, i, true);
+		}
+	}
+	ret = agent_start(c, &res);
+	if (ret || res.err) {
+		fprintf(stderr, "agent-client: start: %s\n", ret ? strerror(-ret) : res.msg);
+		report("start-error: %s\n", ret ? strerror(-ret) : res.msg);
+		return -1;
+	}
+	if (o->resize_rows && (ret = agent_resize(c, PROTO_INIT_PROC, o->resize_rows,
+						   o->resize_cols, &res)) == 0 && res.err)
+		fprintf(stderr, "agent-client: resize: %s\n", res.msg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .timeout = 60 };
+	struct proto_spec s;
+	struct agent_conn c = { .fd = -1 };
+	int exec_lfd[3] = { -1, -1, -1 }, status = 125;
+	uint64_t deadline;
+
+	signal(SIGPIPE, SIG_IGN);
+	client_spec_default(&s, &s.process);
+	parse_args(argc, argv, &o, &s, &s.process);
+	for (int i = 0; i < 3; i++)
+		s.process.stdio[i] = (s.process.flags & PROTO_PROC_TERMINAL) && i ? 0 : PORT_INIT + (uint32_t)i;
+	if (o.status && !(status_file = fopen(o.status, "w")))
+		return 125;
+	deadline = now_ms() + (uint64_t)o.timeout * 1000;
+	accept_timeout_ms = o.timeout * 1000;
+	if (!setup(&c, &o, &s, exec_lfd))
+		status = session(&c, &o, &s.process, exec_lfd, deadline);
+	/* Closing the control connection lets the guest power off / the agent exit. */
+	agent_close(&c);
+	{
+		int agent = finish_agent((int)(deadline - now_ms() > 10000 ? now_ms() + 10000 : deadline));
+
+		report("agent %d\n", agent);
+	}
+	return status;
+}
