@@ -78,7 +78,7 @@ idle_overhead() {
 echo "== memory: idle 256 MiB guest, RSS minus guest pages touched"
 idle_overhead runvm-vmm "memfd:runvm-guest-ram" "$B/runvm-vmm" --kernel "$K" --initrd "$I" \
 	--mem 256 --serial - --cmdline "quiet rvcmd=\"sleep 1000\""
-idle_overhead "qemu -M microvm" "memfd:guestram" "${QEMU[@]}" -m 256 \
+idle_overhead "qemu -M microvm" "memfd:memory-backend-memfd" "${QEMU[@]}" -m 256 \
 	-object memory-backend-memfd,id=guestram,size=256M -machine memory-backend=guestram \
 	-kernel "$K" -initrd "$I" -append "console=ttyS0 reboot=k panic=1 acpi=off quiet rvcmd=\"sleep 1000\""
 
@@ -91,8 +91,12 @@ lst=$!
 vmm=$!
 for _ in $(seq 600); do [ -e "/proc/$vmm" ] && [ -S "$U" ] && break; sleep 0.1; done
 main_cpu() { awk '{print $14 + $15}' "/proc/$vmm/task/$vmm/stat"; }
-# Measure a window of steady streaming: bytes via the listener's read count.
-sleep 3
+# Measure a window of steady streaming (bytes via the listener's read count), once
+# the guest is up and data flows.
+for _ in $(seq 1200); do
+	[ "$(awk '/^rchar/ {print $2}' "/proc/$lst/io" 2>/dev/null || echo 0)" -gt 1048576 ] && break
+	sleep 0.1
+done
 c0=$(main_cpu) b0=$(awk '/^rchar/ {print $2}' "/proc/$lst/io") t0=$(date +%s%N)
 sleep 5
 c1=$(main_cpu) b1=$(awk '/^rchar/ {print $2}' "/proc/$lst/io") t1=$(date +%s%N)
