@@ -19,7 +19,27 @@
  * (--spec FILE: one encoded PROTO_CREATE message, written by the runtime from
  * config.json), the VMM relays its stdio to the VMM's own fds 0/1/2 (or to the
  * host pty given with --console-fd), and the VMM exits exactly as it did: same
- * exit code, or killed by the same signal. */
+ * exit code, or killed by the same signal.
+ *
+ * Rules the VMM keeps (vmm/ctl.c):
+ * - It accepts clients once the container is created (before that they wait in
+ *   the backlog); only the socket's owner uid or root may talk to it.
+ * - A request with id 0, or broken framing: the client is closed. A request of
+ *   an unknown type or with a malformed payload: a RESULT with -EOPNOTSUPP or
+ *   -EBADMSG/-EINVAL, then the client is closed. Other clients are not affected.
+ * - START is accepted once: later ones get -EBUSY ("cannot start an already
+ *   running container") without reaching the guest.
+ * - EXEC: proc_id >= CTL_EXEC_PROC_MIN, stdio ports 0 or >= CTL_EXEC_PORT_MIN,
+ *   else -EINVAL; a proc_id in use gets -EEXIST. The guest's message comes back
+ *   verbatim (e.g. `exec: "x": executable file not found in $PATH`).
+ * - SIGNAL: signo 1..64 (proc_id 0 is the init; PROTO_SIGNAL_ALL as in proto.h).
+ * - CTL_PAUSE / CTL_RESUME are idempotent; -EOPNOTSUPP without a VM (--no-vm).
+ * - After the init's EXIT, requests for the guest get -ESRCH "container not
+ *   running"; the VMM is on its way out.
+ * - Too many requests in flight (256 per client, vmm/ctl.h) or a guest
+ *   that stopped reading: -EAGAIN. A client that does not read its answers is
+ *   dropped. A client that leaves has its pending answers dropped; its exec'd
+ *   processes go on. */
 #ifndef RUNVM_COMMON_CTL_H
 #define RUNVM_COMMON_CTL_H
 
@@ -37,5 +57,12 @@ enum ctl_type {
 /* First proc_id the VMM accepts in EXEC requests from clients (lower ones are
  * reserved). Clients choose ids at random above it; a clash gets -EEXIST. */
 #define CTL_EXEC_PROC_MIN 1000
+
+/* Guest->host vsock ports ("<vsock-uds>_<port>"): PROTO_CONTROL_PORT (1024) is
+ * the agent's, CTL_INIT_PORT .. +2 the container init's stdin, stdout, stderr
+ * (with a terminal only CTL_INIT_PORT), all the VMM's. Exec proxies choose
+ * theirs at or above CTL_EXEC_PORT_MIN. */
+#define CTL_INIT_PORT 1025
+#define CTL_EXEC_PORT_MIN 2048
 
 #endif

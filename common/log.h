@@ -8,6 +8,9 @@
 void log_init(const char *prog, bool debug);
 bool log_debug_enabled(void);
 void log_msg(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The text of the last error-level message (without the prefixes), "" if none:
+ * for callers that must also report it elsewhere (runvm-vmm's ready fd). */
+const char *log_last_error(void);
 
 #define log_error(...) log_msg("error", __VA_ARGS__)
 #define log_warn(...) log_msg("warning", __VA_ARGS__)

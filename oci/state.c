@@ -102,6 +102,7 @@ static void state_gen_priv(struct oci_jw *w, const struct oci_state_priv *rv)
 	oci_jw_kstr(w, "initrdPath", rv->initrd_path);
 	oci_jw_kstr(w, "controlSocket", rv->control_socket);
 	oci_jw_kuint(w, "vmmStartTime", rv->vmm_start_time);
+	oci_jw_kstr(w, "cgroupDir", rv->cgroup_dir);
 	oci_jw_obj_end(w);
 }
 
@@ -166,7 +167,8 @@ static int state_parse_priv(yajl_val top, struct oci_state_priv *rv, struct rt_e
 	    oci_j_str(v, "kernelPath", "runvm", &rv->kernel_path, err) < 0 ||
 	    oci_j_str(v, "initrdPath", "runvm", &rv->initrd_path, err) < 0 ||
 	    oci_j_str(v, "controlSocket", "runvm", &rv->control_socket, err) < 0 ||
-	    oci_j_u64(v, "vmmStartTime", "runvm", UINT64_MAX, &rv->vmm_start_time, err) < 0)
+	    oci_j_u64(v, "vmmStartTime", "runvm", UINT64_MAX, &rv->vmm_start_time, err) < 0 ||
+	    oci_j_str(v, "cgroupDir", "runvm", &rv->cgroup_dir, err) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -262,5 +264,6 @@ void oci_state_fini(struct oci_state *s)
 	free(s->rv.kernel_path);
 	free(s->rv.initrd_path);
 	free(s->rv.control_socket);
+	free(s->rv.cgroup_dir);
 	memset(s, 0, sizeof(*s));
 }

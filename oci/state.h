@@ -32,6 +32,7 @@ struct oci_state_priv {
 	char *initrd_path;
 	char *control_socket;
 	uint64_t vmm_start_time; /* starttime of /proc/PID/stat: tells a reused PID */
+	char *cgroup_dir;	 /* the host cgroup the VMM and exec proxies run in */
 };
 
 struct oci_state {

@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "oci/spec.h"
 #include "runtime/logging.h"
+#include "runtime/spec2proto.h"
 
 int rt_bundle_resolve(const char *bundle, char *out, size_t size, struct rt_err *err)
 {
@@ -96,14 +97,6 @@ static int check_namespaces(const struct oci_linux *l, struct rt_err *err)
 	return 0;
 }
 
-static bool mount_is_bind(const struct oci_mount *m)
-{
-	for (size_t i = 0; i < m->options.n; i++)
-		if (!strcmp(m->options.v[i], "bind") || !strcmp(m->options.v[i], "rbind"))
-			return true;
-	return m->type && !strcmp(m->type, "bind");
-}
-
 static int check_mounts(const struct oci_config *cfg, struct rt_err *err)
 {
 	static const char *const types[] = { "bind",   "tmpfs",	 "proc",    "sysfs", "devpts",
@@ -118,7 +111,7 @@ static int check_mounts(const struct oci_config *cfg, struct rt_err *err)
 			    "config.json: mounts[%zu].destination: must be an absolute "
 			    "path, got \"%s\"",
 			    i, m->destination);
-		if (mount_is_bind(m))
+		if (rt_mount_is_bind(m))
 			continue;
 		if (!m->type || !oci_name_in(types, m->type))
 			return rt_err_set(err, EINVAL,
@@ -195,6 +188,10 @@ int rt_config_validate(const struct rt_globals *g, const struct oci_config *cfg,
 	if (!p)
 		return rt_err_set(err, EINVAL,
 				  "config.json: process: required to create a container");
+	if (cfg->hooks[OCI_HOOK_START_CONTAINER].n)
+		return rt_err_set(err, EINVAL,
+				  "config.json: hooks.startContainer: not supported by runvm (they "
+				  "would run inside the guest, which has no hook support yet)");
 	if (check_terminal(p, o, err) < 0 || check_namespaces(&cfg->lnx, err) < 0 ||
 	    check_mounts(cfg, err) < 0 || check_resources(&cfg->lnx.resources, err) < 0 ||
 	    check_vm(cfg->vm, err) < 0 || check_cgroups_path(g, &cfg->lnx, err) < 0)

@@ -118,6 +118,28 @@ int rt_container_open(const char *root, const char *id, enum rt_lock_mode mode,
 	return 0;
 }
 
+/* mkdir -p: callers (containerd's shim) name roots whose parents may not exist. */
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, mode) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 int rt_container_new(const char *root, const char *id, struct rt_container *c, struct rt_err *err)
 {
 	int r;
@@ -125,7 +147,7 @@ int rt_container_new(const char *root, const char *id, struct rt_container *c, s
 	r = container_path(root, id, c, err);
 	if (r < 0)
 		return r;
-	if (mkdir(root, 0711) < 0 && errno != EEXIST)
+	if (mkdir_p(root, 0711) < 0)
 		return rt_err_sys(err, errno, "create root directory %s", root);
 	if (mkdir(c->dir, 0711) < 0) {
 		r = errno;
@@ -152,6 +174,18 @@ int rt_container_save(struct rt_container *c, struct rt_err *err)
 	return oci_state_save(c->dirfd, &c->st, err);
 }
 
+static bool is_mount_point(int parent, int dir)
+{
+	struct statx a, b;
+
+	if (statx(parent, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) < 0 ||
+	    statx(dir, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) < 0)
+		return true; /* cannot tell: do not descend */
+	if (!(a.stx_mask & STATX_MNT_ID) || !(b.stx_mask & STATX_MNT_ID))
+		return a.stx_dev_major != b.stx_dev_major || a.stx_dev_minor != b.stx_dev_minor;
+	return a.stx_mnt_id != b.stx_mnt_id;
+}
+
 /* The directory holds files, sockets and at most a level or two of helper
  * directories: a bounded recursion is enough. */
 static int remove_tree_at(int dfd, int depth)
@@ -176,6 +210,14 @@ static int remove_tree_at(int dfd, int depth)
 		if ((errno == EISDIR || errno == EPERM) && depth < 8) {
 			int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+			/* Never into another mount: a share the VM still had mounted
+			 * holds the container's own files. */
+			if (sub >= 0 && is_mount_point(dfd, sub)) {
+				close(sub);
+				sub = -1;
+				if (!r)
+					r = -EBUSY;
+			}
 			if (sub >= 0) {
 				r = remove_tree_at(sub, depth + 1);
 				close(sub);

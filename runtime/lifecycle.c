@@ -96,11 +96,11 @@ static int delete_locked(const struct rt_globals *g, struct rt_container *c, str
 	struct oci_config *cfg;
 	int r;
 
-	if (c->st.status != OCI_STATUS_STOPPED || c->st.pid > 0) {
-		r = rt_vm_destroy(g, c, err);
-		if (r < 0)
-			return r;
-	}
+	/* Also for a stopped one: what the VM held on the host (its share, its
+	 * cgroup) outlives the VMM. */
+	r = rt_vm_destroy(g, c, err);
+	if (r < 0)
+		return r;
 	c->st.status = OCI_STATUS_STOPPED;
 	c->st.pid = 0;
 	cfg = lifecycle_config(c);

@@ -1,6 +1,8 @@
 /* runvm: the OCI runtime CLI. Global options, the command table, and the one place
  * where an error is reported and turned into the exit status. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +83,16 @@ static int fail(const struct rt_err *err)
 	return 1;
 }
 
+/* A closed fd 0, 1 or 2 would be handed out by the next open() and end up as
+ * the VMM's stdio; a write to a closed socket must be an error, not SIGPIPE. */
+static void sane_process(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			break;
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
 	struct rt_globals g;
@@ -89,6 +101,7 @@ int main(int argc, char **argv)
 	enum rt_early what;
 	int idx;
 
+	sane_process();
 	if (rt_globals_parse(argc, argv, &g, &idx, &what, &err) < 0)
 		return fail(&err);
 	if (what != RT_EARLY_NONE)

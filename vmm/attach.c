@@ -73,6 +73,10 @@ static int vmm_virtio_eventfds(struct vmm *v, struct vmm_virtio *vv)
 		io.fd = fd;
 		if (ioctl(v->vm_fd, KVM_IOEVENTFD, &io) < 0)
 			return -errno;
+		if (d->ops->take_kick_fd) {
+			d->ops->take_kick_fd(d, q, fd);
+			continue;
+		}
 		int ret = ev_add(v->loop, fd, EPOLLIN, vmm_virtio_kick, vv);
 
 		if (ret)

@@ -12,12 +12,15 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vmm/container.h"
 #include "vmm/probe.h"
 #include "vmm/vmm.h"
 
 static const char vmm_usage[] =
 	"usage: runvm-vmm --kernel VMLINUX [options]\n"
 	"       runvm-vmm --probe [--kernel VMLINUX] [--initrd FILE]\n"
+	"       runvm-vmm --container --spec FILE --vsock-uds PATH [--ctl PATH]\n"
+	"                 [--ready-fd N] [--console-fd N] [--log FILE] [options]\n"
 	"\n"
 	"Boots a Linux guest in a KVM microVM and exits when the guest resets.\n"
 	"\n"
@@ -30,6 +33,17 @@ static const char vmm_usage[] =
 	"  --vsock-uds PATH   virtio-vsock with a Firecracker-style hybrid Unix socket:\n"
 	"                     host->guest: connect to PATH, send \"CONNECT <port>\\n\";\n"
 	"                     guest->host port P: connects to PATH_P\n"
+	"  --share TAG=DIR[,ro][,cache=none|auto|always][,sandbox=MODE]\n"
+	"                     share DIR with the guest over virtio-fs (mount -t virtiofs\n"
+	"                     TAG /mnt); runs virtiofsd for it and stops the VM (exit 1)\n"
+	"                     if virtiofsd dies. ro: writes fail with EROFS; cache: none\n"
+	"                     (default) keeps host and guest coherent at once; sandbox:\n"
+	"                     auto (default: namespace where pivot_root works, else\n"
+	"                     chroot), namespace, chroot, none. Repeatable.\n"
+	"  --fs TAG=SOCKET    virtio-fs served by a vhost-user-fs back-end already listening\n"
+	"                     on SOCKET (e.g. virtiofsd --socket-path). Repeatable.\n"
+	"  --virtiofsd PATH   virtiofsd binary for --share (C or Rust; default: the first of\n"
+	"                     /usr/libexec/virtiofsd, /usr/lib/qemu/virtiofsd, $PATH)\n"
 	"  --serial T         guest console: a file, - for stdout (default), or none\n"
 	"  --boot-time        log the time from VMM start to the guest's boot marker\n"
 	"  --pid-file FILE    write this process's PID (atomically)\n"
@@ -37,12 +51,37 @@ static const char vmm_usage[] =
 	"  --probe            say whether this host can run a guest, and exit\n"
 	"  --version, --help\n"
 	"\n"
+	"Container mode: the process of one container (its PID is the container's):\n"
+	"  --container        boot the VM, create the container of --spec through the\n"
+	"                     guest agent, relay its stdio, serve --ctl, forward every\n"
+	"                     signal received to it, and exit as it did: the same code, or\n"
+	"                     killed by the same signal\n"
+	"  --spec FILE        the container: one encoded PROTO_CREATE message\n"
+	"                     (common/proto.h; the VMM chooses the stdio ports)\n"
+	"  --ctl PATH         control socket (common/ctl.h): start, exec, signal, resize,\n"
+	"                     ps, pause, resume, status; mode 0600, removed at exit\n"
+	"  --ready-fd N       gets \"ok\\n\" once the container is created, or\n"
+	"                     \"error: MESSAGE\\n\" (then exit 1), and is closed\n"
+	"  --console-fd N     a host pty slave for a spec with a terminal: relayed to the\n"
+	"                     guest's pty, made raw and our controlling terminal (window\n"
+	"                     size changes follow). Without: fds 0/1/2 are the container's\n"
+	"                     stdin/stdout/stderr (EOF passed on both ways)\n"
+	"  --log FILE         the VMM's own messages, appended (default: dropped); in this\n"
+	"                     mode nothing of the VMM's is ever written to fds 0/1/2\n"
+	"  --create-timeout S give up creating after S seconds (default 60)\n"
+	"  --no-vm            tests: boot no VM; \"runvm-init --agent-unix PATH\", run\n"
+	"                     separately, plays the guest (no pause)\n"
+	"  --serial defaults to none. VM options as above.\n"
+	"\n"
 	"Exit status: 0 when the guest resets or powers off, 128+N when stopped by\n"
 	"signal N (SIGTERM, SIGINT), 1 on a VMM error (the message names the cause),\n"
-	"2 on a usage error.\n";
+	"2 on a usage error. Container mode: the container's status; 1 when it could not\n"
+	"be created or the VM ended without it.\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_VSOCK, OPT_SERIAL,
-       OPT_BOOT_TIME, OPT_PID_FILE, OPT_DEBUG, OPT_PROBE, OPT_VERSION, OPT_HELP };
+       OPT_SHARE, OPT_FS, OPT_VIRTIOFSD,
+       OPT_BOOT_TIME, OPT_PID_FILE, OPT_DEBUG, OPT_PROBE, OPT_VERSION, OPT_HELP,
+       OPT_CTR_FIRST, OPT_CTR_LAST = OPT_CTR_FIRST + 7 };
 
 static const struct option vmm_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -51,6 +90,9 @@ static const struct option vmm_opts[] = {
 	{ "mem", required_argument, NULL, OPT_MEM },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "vsock-uds", required_argument, NULL, OPT_VSOCK },
+	{ "share", required_argument, NULL, OPT_SHARE },
+	{ "fs", required_argument, NULL, OPT_FS },
+	{ "virtiofsd", required_argument, NULL, OPT_VIRTIOFSD },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "boot-time", no_argument, NULL, OPT_BOOT_TIME },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
@@ -58,6 +100,15 @@ static const struct option vmm_opts[] = {
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
+	/* container mode (vmm/container.c parses these by name) */
+	{ "container", no_argument, NULL, OPT_CTR_FIRST },
+	{ "spec", required_argument, NULL, OPT_CTR_FIRST + 1 },
+	{ "ctl", required_argument, NULL, OPT_CTR_FIRST + 2 },
+	{ "ready-fd", required_argument, NULL, OPT_CTR_FIRST + 3 },
+	{ "console-fd", required_argument, NULL, OPT_CTR_FIRST + 4 },
+	{ "log", required_argument, NULL, OPT_CTR_FIRST + 5 },
+	{ "create-timeout", required_argument, NULL, OPT_CTR_FIRST + 6 },
+	{ "no-vm", no_argument, NULL, OPT_CTR_LAST },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -77,13 +128,28 @@ static int vmm_parse_uint(const char *opt, const char *s, unsigned long long min
 	return 0;
 }
 
+static int vmm_parse_fs(struct vmm_config *c, bool backend, char *arg)
+{
+	if (c->nr_fs == VMM_MAX_FS) {
+		log_error("at most %d --fs/--share", VMM_MAX_FS);
+		return -EINVAL;
+	}
+	struct vfsd_share *s = &c->fs[c->nr_fs];
+	int ret = backend ? vfsd_parse_fs(arg, s) : vfsd_parse_share(arg, s);
+
+	if (!ret)
+		c->nr_fs++;
+	return ret;
+}
+
 /* 0: run; 1: exit 0 (help/version); <0: usage error. */
-static int vmm_parse(int argc, char **argv, struct vmm_config *c, bool *probe)
+static int vmm_parse(int argc, char **argv, struct vmm_config *c, struct ctr_config *cc,
+		     bool *probe)
 {
 	unsigned long long n;
-	int o;
+	int o, idx;
 
-	while ((o = getopt_long(argc, argv, "", vmm_opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "", vmm_opts, &idx)) != -1) {
 		switch (o) {
 		case OPT_KERNEL: c->kernel = optarg; break;
 		case OPT_INITRD: c->initrd = optarg; break;
@@ -99,6 +165,12 @@ static int vmm_parse(int argc, char **argv, struct vmm_config *c, bool *probe)
 			c->cpus = (unsigned)n;
 			break;
 		case OPT_VSOCK: c->vsock_uds = optarg; break;
+		case OPT_SHARE:
+		case OPT_FS:
+			if (vmm_parse_fs(c, o == OPT_FS, optarg))
+				return -EINVAL;
+			break;
+		case OPT_VIRTIOFSD: c->virtiofsd = optarg; break;
 		case OPT_SERIAL: c->serial = optarg; break;
 		case OPT_BOOT_TIME: c->boot_time = true; break;
 		case OPT_PID_FILE: c->pid_file = optarg; break;
@@ -108,6 +180,10 @@ static int vmm_parse(int argc, char **argv, struct vmm_config *c, bool *probe)
 			printf("runvm-vmm version %s\ncommit: %s\n", RUNVM_VERSION, RUNVM_COMMIT);
 			return 1;
 		case OPT_HELP: fputs(vmm_usage, stdout); return 1;
+		case OPT_CTR_FIRST ... OPT_CTR_LAST:
+			if (ctr_parse_option(cc, vmm_opts[idx].name, optarg))
+				return -EINVAL;
+			break;
 		default: fputs(vmm_usage, stderr); return -EINVAL;
 		}
 	}
@@ -133,6 +209,8 @@ static int vmm_precheck(const struct vmm_config *c)
 		log_error("kernel command line too long (limit %d bytes)", VMM_CMDLINE_MAX - 1);
 		return -E2BIG;
 	}
+	if (vmm_check_shares(c))
+		return -EINVAL;
 	if (c->vsock_uds && access(c->vsock_uds, F_OK) == 0) {
 		log_error("vsock %s: path exists (remove it, or choose another)", c->vsock_uds);
 		return -EEXIST;
@@ -219,24 +297,32 @@ out:
 int main(int argc, char **argv)
 {
 	struct vmm_config cfg = { .mem_mib = 128, .cpus = 1 };
+	struct ctr_config cc;
 	bool probe = false;
 	sigset_t set;
 	int ret, sig_fd;
 
 	log_init("runvm-vmm", false);
-	ret = vmm_parse(argc, argv, &cfg, &probe);
+	ctr_config_init(&cc);
+	/* Container mode: fds 0/1/2 are the container's, taken away before any message. */
+	ctr_prescan(argc, argv, &cc);
+	ret = vmm_parse(argc, argv, &cfg, &cc, &probe);
 	if (ret)
-		return ret > 0 ? 0 : 2;
+		return ret > 0 ? 0 : cc.container ? ctr_early_exit(&cc, 2) : 2;
 	if (!cfg.kernel)
 		cfg.kernel = probe_find_asset("vmlinux");
 	if (probe)
 		return probe_host(cfg.kernel, cfg.initrd) ? 0 : 1;
+	if (cc.container && cc.no_vm)
+		return ctr_main(&cfg, &cc);
 	if (!cfg.kernel) {
 		log_error("no guest kernel: give --kernel (none found next to runvm-vmm)");
-		return 2;
+		return cc.container ? ctr_early_exit(&cc, 2) : 2;
 	}
 	if (vmm_precheck(&cfg))
-		return 1;
+		return cc.container ? ctr_early_exit(&cc, 1) : 1;
+	if (cc.container)
+		return ctr_main(&cfg, &cc);
 	/* Signals are read from a signalfd by the loop; vCPU threads inherit the mask. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

@@ -1,6 +1,7 @@
 /* vCPU threads: one per vCPU, each looping on KVM_RUN and dispatching port and
  * MMIO exits to the buses. A vCPU is kicked out of KVM_RUN with a signal plus
- * immediate_exit, so a stop can never be lost between a check and KVM_RUN. */
+ * immediate_exit, so a stop can never be lost between a check and KVM_RUN.
+ * Pause parks every thread between two KVM_RUNs on a condition variable. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -137,37 +139,69 @@ static bool vcpu_exit(struct vcpu *c)
 	return false;
 }
 
+/* Between two KVM_RUNs: waits while the VM is paused. False when the vCPU must
+ * stop. immediate_exit is cleared under the lock, so a pause or stop requested
+ * after the check sets it again and the next KVM_RUN returns at once. */
+static bool vcpu_park(struct vcpu *c)
+{
+	struct vmm *v = c->vmm;
+	bool go;
+
+	pthread_mutex_lock(&v->pause_lock);
+	while (v->paused && !v->stopping) {
+		v->parked++;
+		pthread_cond_broadcast(&v->pause_cond);
+		pthread_cond_wait(&v->pause_cond, &v->pause_lock);
+		v->parked--;
+	}
+	go = !v->stopping;
+	if (go)
+		__atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&v->pause_lock);
+	return go;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
+	struct vmm *v = c->vmm;
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	for (;;) {
+	while (vcpu_park(c)) {
 		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				if (__atomic_load_n(&c->run->immediate_exit, __ATOMIC_ACQUIRE))
-					break;
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			}
 			log_error("vCPU %u: KVM_RUN: %s", c->index, strerror(errno));
-			vmm_finish(c->vmm, 1);
+			vmm_finish(v, 1);
 			break;
 		}
 		if (!vcpu_exit(c))
 			break;
 	}
+	pthread_mutex_lock(&v->pause_lock);
+	v->running--;
+	pthread_cond_broadcast(&v->pause_cond);
+	pthread_mutex_unlock(&v->pause_lock);
 	return NULL;
 }
 
 int vcpu_start(struct vcpu *c)
 {
+	struct vmm *v = c->vmm;
 	char name[16];
-	int ret = pthread_create(&c->thread, NULL, vcpu_thread, c);
+	int ret;
 
+	pthread_mutex_lock(&v->pause_lock);
+	v->running++;
+	pthread_mutex_unlock(&v->pause_lock);
+	ret = pthread_create(&c->thread, NULL, vcpu_thread, c);
 	if (ret) {
+		pthread_mutex_lock(&v->pause_lock);
+		v->running--;
+		pthread_mutex_unlock(&v->pause_lock);
 		log_error("cannot start vCPU %u thread: %s", c->index, strerror(ret));
 		return -ret;
 	}
@@ -183,4 +217,42 @@ void vcpu_kick(struct vcpu *c)
 		return;
 	__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_RELEASE);
 	pthread_kill(c->thread, VCPU_KICK_SIGNAL);
+}
+
+#define VCPU_PAUSE_TIMEOUT_S 5
+
+int vcpu_pause_all(struct vmm *v)
+{
+	struct timespec until;
+	int ret = 0;
+
+	pthread_mutex_lock(&v->pause_lock);
+	v->paused = true;
+	for (unsigned i = 0; i < v->nr_vcpus; i++)
+		if (v->vcpus[i].started)
+			__atomic_store_n(&v->vcpus[i].run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&v->pause_lock);
+	for (unsigned i = 0; i < v->nr_vcpus; i++)
+		if (v->vcpus[i].started)
+			pthread_kill(v->vcpus[i].thread, VCPU_KICK_SIGNAL);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += VCPU_PAUSE_TIMEOUT_S;
+	pthread_mutex_lock(&v->pause_lock);
+	while (!ret && v->parked < v->running && !v->stopping)
+		ret = -pthread_cond_timedwait(&v->pause_cond, &v->pause_lock, &until);
+	if (ret) {
+		v->paused = false;
+		pthread_cond_broadcast(&v->pause_cond);
+		log_error("pause: a vCPU did not stop within %d s", VCPU_PAUSE_TIMEOUT_S);
+	}
+	pthread_mutex_unlock(&v->pause_lock);
+	return ret;
+}
+
+void vcpu_resume_all(struct vmm *v)
+{
+	pthread_mutex_lock(&v->pause_lock);
+	v->paused = false;
+	pthread_cond_broadcast(&v->pause_cond);
+	pthread_mutex_unlock(&v->pause_lock);
 }

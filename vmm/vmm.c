@@ -154,6 +154,8 @@ static int vmm_add_devices(struct vmm *v)
 		}
 		ret = vmm_add_virtio(v, vsock_dev(v->vsock));
 	}
+	if (!ret)
+		ret = vmm_add_shares(v);
 	return ret;
 }
 
@@ -206,6 +208,8 @@ int vmm_create(struct vmm **out, const struct vmm_config *cfg, struct ev_loop *l
 	v->nr_vcpus = cfg->cpus;
 	v->start_ns = util_now_ns();
 	pthread_mutex_init(&v->exit_lock, NULL);
+	pthread_mutex_init(&v->pause_lock, NULL);
+	pthread_cond_init(&v->pause_cond, NULL);
 	for (unsigned i = 0; i < VMM_MAX_CPUS; i++)
 		v->vcpus[i].fd = -1;
 	v->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -247,6 +251,7 @@ void vmm_destroy(struct vmm *v)
 	vmm_remove_virtio(v);
 	if (v->vsock)
 		vsock_destroy(v->vsock);
+	vmm_remove_shares(v);
 	serial_fini(&v->serial);
 	if (v->serial_fd >= 0)
 		close(v->serial_fd);
@@ -258,6 +263,8 @@ void vmm_destroy(struct vmm *v)
 	if (v->done_fd >= 0)
 		close(v->done_fd);
 	pthread_mutex_destroy(&v->exit_lock);
+	pthread_mutex_destroy(&v->pause_lock);
+	pthread_cond_destroy(&v->pause_cond);
 	free(v);
 }
 
@@ -274,6 +281,11 @@ int vmm_start(struct vmm *v)
 
 void vmm_stop_vcpus(struct vmm *v)
 {
+	/* Parked (paused) vCPUs wake up to this and leave. */
+	pthread_mutex_lock(&v->pause_lock);
+	v->stopping = true;
+	pthread_cond_broadcast(&v->pause_cond);
+	pthread_mutex_unlock(&v->pause_lock);
 	for (unsigned i = 0; i < v->nr_vcpus; i++)
 		vcpu_kick(&v->vcpus[i]);
 	for (unsigned i = 0; i < v->nr_vcpus; i++) {

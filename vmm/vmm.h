@@ -14,9 +14,11 @@
 #include "vmm/hw/serial.h"
 #include "vmm/mem.h"
 #include "vmm/virtio/virtio.h"
+#include "vmm/virtiofsd.h"
 
 #define VMM_MAX_CPUS 64
 #define VMM_MAX_VIRTIO 8
+#define VMM_MAX_FS 4                 /* --fs and --share together */
 #define VMM_CMDLINE_MAX 2048         /* Linux x86 COMMAND_LINE_SIZE, NUL included */
 #define VMM_VIRTIO_MMIO_BASE 0xd0000000ull
 #define VMM_VIRTIO_IRQ_BASE 5        /* GSIs 5..12: one per virtio device */
@@ -28,12 +30,16 @@ struct vmm_config {
 	uint64_t mem_mib;
 	unsigned cpus;
 	const char *vsock_uds;
+	struct vfsd_share fs[VMM_MAX_FS]; /* --fs / --share, in order */
+	unsigned nr_fs;
+	const char *virtiofsd;        /* binary for --share; NULL: the usual places */
 	const char *serial;           /* path, "-" for stdout, "none" */
 	bool boot_time;
 	const char *pid_file;
 };
 
 struct vmm;
+struct fs_dev;
 
 struct vcpu {
 	struct vmm *vmm;
@@ -67,12 +73,19 @@ struct vmm {
 	unsigned nr_virtio;
 	struct vmm_virtio virtio[VMM_MAX_VIRTIO];
 	struct vsock *vsock;
+	struct fs_dev *fs[VMM_MAX_FS];
+	struct vfsd *vfsd[VMM_MAX_FS];  /* the virtiofsd we run for fs[i], if any */
 	char cmdline[VMM_CMDLINE_MAX];
 	uint64_t entry, start_ns;
 	int done_fd;                  /* eventfd: a vCPU tells the loop the VM is over */
 	int exit_code;                /* set once, by whoever ends the VM first */
 	bool exit_set;
 	pthread_mutex_t exit_lock;
+	/* Pause (vcpu.c): vCPU threads park on pause_cond between KVM_RUNs. */
+	pthread_mutex_t pause_lock;   /* guards the four below */
+	pthread_cond_t pause_cond;
+	bool paused, stopping;
+	unsigned parked, running;     /* vCPU threads parked, and still looping */
 };
 
 /* Builds the VM from cfg (nothing runs yet). Errors are logged with their cause. */
@@ -90,6 +103,11 @@ void vmm_finish(struct vmm *v, int code);
 /* Attaches a virtio-mmio device: window, GSI, ioeventfds, irqfd, cmdline entry. */
 int vmm_add_virtio(struct vmm *v, struct virtio_dev *d);
 
+/* shares.c: virtio-fs devices and their back-ends. check: before anything runs. */
+int vmm_check_shares(const struct vmm_config *c);
+int vmm_add_shares(struct vmm *v);
+void vmm_remove_shares(struct vmm *v);
+
 /* kvm.c: the VM itself. */
 int vmm_kvm_open(struct vmm *v);
 int vmm_kvm_add_memory(struct vmm *v);
@@ -101,5 +119,10 @@ void vcpu_fini(struct vcpu *c);
 int vcpu_start(struct vcpu *c);
 void vcpu_kick(struct vcpu *c);
 void vcpu_signal_setup(void);
+/* Freezes every vCPU out of KVM_RUN and returns once all are parked (-ETIMEDOUT if
+ * one does not park within seconds: then nothing stays paused); resume thaws them.
+ * Main thread; the guest's clocks jump by the paused time. */
+int vcpu_pause_all(struct vmm *v);
+void vcpu_resume_all(struct vmm *v);
 
 #endif

@@ -105,7 +105,7 @@ no_state_left() {
 	run "$RUNVM" features
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.ociVersionMin == "1.0.0" and (.ociVersionMax | startswith("1."))'
-	echo "$output" | jq -e '(.hooks | length) == 6'
+	echo "$output" | jq -e '(.hooks | length) == 5 and (.hooks | index("startContainer") == null)'
 	echo "$output" | jq -e '.mountOptions | index("bind") != null and index("idmap") == null'
 	echo "$output" | jq -e '.linux.namespaces | index("user") == null and index("network") != null'
 	echo "$output" | jq -e '.linux.apparmor.enabled == false and .linux.selinux.enabled == false'
@@ -227,16 +227,16 @@ no_state_left() {
 	no_state_left c1
 }
 
-@test "create: a valid bundle stops honestly before the VM and leaves nothing behind" {
+@test "create: a VMM that cannot be found fails create, naming it, and leaves nothing behind" {
 	good_config
-	run rv create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" c1
+	RUNVM_VMM=/nonexistent/runvm-vmm run rv create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" c1
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"runvm: create: VM launch is not wired yet"* ]]
+	[[ "$output" == *"runvm: create: the VMM /nonexistent/runvm-vmm (from RUNVM_VMM): No such file or directory"* ]]
 	no_state_left c1
 	[ ! -e "$BATS_TEST_TMPDIR/pid" ]
 	run rv list -q
 	[ -z "$output" ]
-	run rv run --bundle "$BUNDLE" -d c1
+	RUNVM_VMM=/nonexistent/runvm-vmm run rv run --bundle "$BUNDLE" -d c1
 	[ "$status" -eq 1 ]
 	no_state_left c1
 }
@@ -312,7 +312,7 @@ no_state_left() {
 	no_state_left d2
 }
 
-@test "start, pause, update and exec check the state and say what is not wired yet" {
+@test "start, pause, update and exec check the state; a VMM without a control socket is not running" {
 	fake_container s1 stopped 0
 	run rv start s1
 	[ "$status" -eq 1 ]
@@ -325,7 +325,7 @@ no_state_left() {
 	fake_container s2 running "$SLEEPER"
 	run rv pause s2
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"not wired yet"* ]]
+	[[ "$output" == *"pause: container not running"* ]]
 	run rv exec s2
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no command given"* ]]

@@ -152,8 +152,8 @@ static void test_lifecycle(void)
 	is_str(err.msg, "cannot start an already running container", "start message");
 	ok(rt_resume(&g, "run1", &err) < 0, "resume of a running container refused");
 	is_str(err.msg, "container not paused", "resume message");
-	ok(rt_pause(&g, "run1", &err) < 0, "pause: not wired yet");
-	is_str(err.msg, "pausing the VM is not wired yet", "pause says so");
+	ok(rt_pause(&g, "run1", &err) < 0, "pause without a control socket");
+	is_str(err.msg, "container not running", "pause says the VMM does not answer");
 	is_int(rt_kill(&g, "run1", SIGKILL, false, &err), 0, "kill signals the VMM");
 	ok(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 	   "the VMM got SIGKILL");
@@ -311,8 +311,11 @@ static void test_create_cleanup(void)
 	free(json);
 	ok(rt_create(&g, &o, &err) < 0, "create with a terminal and no console socket");
 	o.console_socket = "/nonexistent.sock";
+	setenv("RUNVM_VMM", "/nonexistent/runvm-vmm", 1);
 	ok(rt_create(&g, &o, &err) < 0, "create stops at the VM launch");
-	is_str(err.msg, "VM launch is not wired yet", "says so");
+	is_str(err.msg, "the VMM /nonexistent/runvm-vmm (from RUNVM_VMM): No such file or directory",
+	       "says which VMM is missing");
+	unsetenv("RUNVM_VMM");
 	snprintf(path, sizeof(path), "%s/new1", root);
 	ok(!exists(path), "no state directory left behind");
 	fake_container("dup", OCI_STATUS_STOPPED, 0);

@@ -82,6 +82,12 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *d);
 	/* Queue `q` was kicked (an MMIO QueueNotify write, or its ioeventfd). */
 	void (*notify)(struct virtio_dev *d, unsigned q);
+	/* Optional, for devices whose queues are served by another process
+	 * (vhost-user): called once per queue at attach time with the queue's
+	 * ioeventfd, which the device hands on as the back-end's kick fd. The fd stays
+	 * owned by the transport; the event loop then does not watch it, so kicks go
+	 * from KVM to the back-end without passing through the VMM. */
+	void (*take_kick_fd)(struct virtio_dev *d, unsigned q, int fd);
 };
 
 struct virtio_dev {

@@ -1,0 +1,100 @@
+#!/bin/bash
+# virtio-fs figures, side by side in one run inside the KVM test host:
+#   the same steps (bench/fs_measure.sh: sequential write and read of a 256 MiB file,
+#   untar of a 5,000-file tree, then find over it) on the test host's own filesystem
+#   and in a runvm guest over virtio-fs on a share of that same filesystem, once per
+#   virtiofsd cache mode (none = the default, auto, always). Ratios are guest / host
+#   (throughput: guest as a fraction of host; times: how many times slower).
+# The filesystem is ext4 on a loop device, so both sides use the same one. Reads are
+# timed after dropping the caches of the kernel doing the reading (the guest's own for
+# the guest, whose reads then come through virtiofsd from the host's page cache).
+# Every tool is busybox on both sides.
+# Usage: tests/testhost/run bench/fs.sh   (or directly on a real KVM host, as root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=$PWD/build
+K=$B/vmlinux
+I=$B/test-initramfs.cpio
+MODES=${FS_BENCH_MODES:-none always auto}
+[ -w /dev/kvm ] || { echo "bench: no usable /dev/kvm (run inside tests/testhost/run)"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (loop mount, drop_caches)"; exit 1; }
+T=$(mktemp -d /tmp/runvm-fsbench.XXXXXX)
+FS=$T/fs
+cleanup() {
+	umount "$FS" 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# Tools: busybox applets first in PATH, and the static clock helper.
+mkdir -p "$T/bin" "$T/t"
+busybox --install -s "$T/bin"
+export PATH=$T/bin:$PATH
+MONO=$B/guest/mono
+
+truncate -s 1536M "$T/img"
+mkfs.ext4 -q -F "$T/img"
+modprobe loop 2>/dev/null || true
+mkdir -p "$FS"
+mount -o loop "$T/img" "$FS"
+
+# The tree: 50 directories of 100 files, 1-4 KiB each (about 12 MiB).
+blob=$T/blob
+head -c 4096 /dev/urandom >"$blob"
+for d in $(seq 50); do
+	mkdir -p "$T/tree/d$d"
+	for f in $(seq 100); do
+		head -c $((1024 + (d * 131 + f * 37) % 3072)) "$blob" >"$T/tree/d$d/f$f"
+	done
+done
+(cd "$T/tree" && tar -cf "$T/t/tree.tar" .)
+cp bench/fs_measure.sh "$MONO" "$T/t/"
+
+parse() { sed -n 's/.*BENCH //p' | tr -d '\r'; }
+get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+echo "== test host: ext4 on loop, $(nproc) CPUs; guest: 1 vCPU, 512 MiB"
+mkdir "$FS/host"
+host=$(busybox sh bench/fs_measure.sh "$FS/host" "$T/t/tree.tar" "$MONO" | parse)
+rmdir "$FS/host"
+echo "raw: host: $host"
+declare -A res
+res[host]=$host
+for m in $MODES; do
+	mkdir "$FS/g"
+	out=$(timeout "${FS_BENCH_TIMEOUT:-1500}" "$B/runvm-vmm" --kernel "$K" --initrd "$I" --mem 512 --serial - \
+		--share "t=$T/t,ro" --share "data=$FS/g,cache=$m" \
+		--cmdline 'quiet rvcmd="mkdir /tmp/t && mount -t virtiofs t /tmp/t && cp /tmp/t/tree.tar /tmp/ && mount -t virtiofs data /mnt && sh /tmp/t/fs_measure.sh /mnt /tmp/tree.tar /tmp/t/mono"' 2>&1)
+	res[$m]=$(echo "$out" | parse)
+	[ -n "${res[$m]}" ] || { echo "$out" | grep -E "STEP|error"; echo "bench: guest run with cache=$m failed"; exit 1; }
+	echo "raw: guest cache=$m: ${res[$m]}"
+	rm -rf "$FS/g"
+done
+
+mbs() { awk -v ns="$1" 'BEGIN { printf "%.1f", 256 / (ns / 1e9) }'; }
+sec() { awk -v ns="$1" 'BEGIN { printf "%.2f", ns / 1e9 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+printf '%-24s %12s' "" host
+for m in $MODES; do printf ' %18s' "guest cache=$m"; done
+echo
+row() {
+	local label=$1 key=$2 fmt=$3 h v
+	h=$(get "${res[host]}" "$key")
+	printf '%-24s %12s' "$label" "$($fmt "$h")"
+	for m in $MODES; do
+		v=$(get "${res[$m]}" "$key")
+		if [ "$fmt" = mbs ]; then
+			printf ' %10s (%5s)' "$($fmt "$v")" "$(ratio "$h" "$v")"
+		else
+			printf ' %10s (%5s)' "$($fmt "$v")" "$(ratio "$v" "$h")"
+		fi
+	done
+	echo
+}
+row "seq write 256M MB/s" write_ns mbs
+row "seq read 256M MB/s" read_ns mbs
+row "untar 5000 files s" untar_ns sec
+row "find 5000 files s" find_ns sec
+echo "(in parentheses: guest/host ratio: throughput as a fraction of the host's, times as a multiple)"
+echo "files seen: host $(get "${res[host]}" files)$(for m in $MODES; do printf ', %s %s' "$m" "$(get "${res[$m]}" files)"; done)"
