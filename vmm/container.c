@@ -492,6 +492,24 @@ static int ctr_signals(struct ctr *c)
 
 /* ---- timers and the VM's end ------------------------------------------------------------ */
 
+/* A guest that died on its own: its console errors go to the log, and the last
+ * line of them into `last` (empty when it printed nothing). */
+static void ctr_console_postmortem(struct ctr *c, char *last, size_t size)
+{
+	char tail[SERIAL_TAIL + 1], *line, *save = NULL;
+
+	last[0] = '\0';
+	if (!c->vm || !vmm_console_tail(c->vm, tail, sizeof(tail)))
+		return;
+	for (line = strtok_r(tail, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+		for (char *p = line; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+				*p = '?'; /* the guest wrote it: no escapes into the log */
+		log_info("guest console: %s", line);
+		snprintf(last, size, "%s", line);
+	}
+}
+
 static void ctr_on_timer(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ctr *c = arg;
@@ -499,9 +517,14 @@ static void ctr_on_timer(struct ev_loop *loop, int fd, uint32_t events, void *ar
 
 	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
 		return;
-	if (c->state < CTR_CREATED)
+	if (c->state < CTR_CREATED) {
+		char last[160];
+
+		ctr_console_postmortem(c, last, sizeof(last));
 		return ctr_fail(c, "timed out after %u s waiting for the guest to create the "
-			        "container", c->cfg->create_timeout);
+			        "container%s%s", c->cfg->create_timeout,
+				last[0] ? "; the guest console ended with: " : "", last);
+	}
 	if (c->state == CTR_ENDING) {
 		log_warn("the guest did not power off within %d s: stopping it",
 			 CTR_VM_END_TIMEOUT_S);
@@ -515,6 +538,8 @@ static void ctr_on_timer(struct ev_loop *loop, int fd, uint32_t events, void *ar
 
 static void ctr_on_vm_done(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
+	char last[160];
+
 	struct ctr *c = arg;
 	uint64_t n;
 	int code;
@@ -530,11 +555,14 @@ static void ctr_on_vm_done(struct ev_loop *loop, int fd, uint32_t events, void *
 		ctr_on_agent(loop, c->agent.fd, EPOLLIN, c);
 	if (ev_stopped(loop))
 		return;
-	if (!c->have_exit)
-		return ctr_fail(c, "the VM ended before the container %s (%s)",
+	if (!c->have_exit) {
+		ctr_console_postmortem(c, last, sizeof(last));
+		return ctr_fail(c, "the VM ended before the container %s (%s)%s%s",
 				c->state < CTR_CREATED ? "was created" : "exited",
 				code ? "VMM error: see the log"
-				     : "guest reset, crash or power-off");
+				     : "guest reset, crash or power-off",
+				last[0] ? "; the guest console ended with: " : "", last);
+	}
 	log_debug("VM ended after %u ms", ctr_ms(c));
 	/* What is left of the output is on our side now; a guest that never shut
 	 * its streams down is not waited for beyond this. */
@@ -758,9 +786,12 @@ static int ctr_setup(struct ctr *c, struct vmm_config *vcfg)
 	ctr_timer(c, cfg->create_timeout);
 	if (cfg->no_vm)
 		return 0;
-	/* The guest's console costs a VM exit per byte and nobody reads it. */
-	if (!vcfg->serial)
+	/* The guest's console costs a VM exit per byte and nobody reads it; only
+	 * its errors are kept, for the post-mortem of a guest that dies early. */
+	if (!vcfg->serial) {
 		vcfg->serial = "none";
+		vcfg->console_errors = true;
+	}
 	ret = vmm_create(&c->vm, vcfg, c->loop);
 	if (!ret)
 		ret = ev_add(c->loop, c->vm->done_fd, EPOLLIN, ctr_on_vm_done, c);

@@ -70,9 +70,17 @@ static int vmm_open_serial(struct vmm *v)
 		v->serial_fd = fd;
 	}
 	serial_init(&v->serial, fd, vmm_serial_irq, v);
-	/* With no serial target the guest gets no console at all: printing costs a
-	 * VM exit per byte, and nobody would read it. */
-	return vmm_cmdline_append(v, fd >= 0 ? "console=ttyS0" : "quiet");
+	/* With no serial target the guest gets no console at all (printing costs a
+	 * VM exit per byte, and nobody would read it), or one that prints only
+	 * errors, for the post-mortem of a VM that died early. */
+	if (fd >= 0)
+		return vmm_cmdline_append(v, "console=ttyS0");
+	return vmm_cmdline_append(v, v->cfg->console_errors ? "console=ttyS0 quiet" : "quiet");
+}
+
+size_t vmm_console_tail(struct vmm *v, char *out, size_t size)
+{
+	return serial_tail(&v->serial, out, size);
 }
 
 static int vmm_add_legacy(struct vmm *v)

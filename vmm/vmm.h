@@ -34,6 +34,8 @@ struct vmm_config {
 	unsigned nr_fs;
 	const char *virtiofsd;        /* binary for --share; NULL: the usual places */
 	const char *serial;           /* path, "-" for stdout, "none" */
+	bool console_errors;          /* with "none": the guest still prints its errors,
+				       * kept for vmm_console_tail() */
 	bool boot_time;
 	const char *pid_file;
 };
@@ -124,5 +126,8 @@ void vcpu_signal_setup(void);
  * Main thread; the guest's clocks jump by the paused time. */
 int vcpu_pause_all(struct vmm *v);
 void vcpu_resume_all(struct vmm *v);
+
+/* The guest's last console output, NUL-terminated; returns its length. */
+size_t vmm_console_tail(struct vmm *v, char *out, size_t size);
 
 #endif

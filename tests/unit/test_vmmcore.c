@@ -142,6 +142,33 @@ static void on_marker(void *arg, uint64_t ns)
 	marker_ns = ns ? ns : 1;
 }
 
+/* The tail is kept even when output is discarded, and only the last bytes. */
+static void test_serial_tail(void)
+{
+	struct serial s;
+	char out[SERIAL_TAIL + 8];
+	size_t n;
+
+	serial_init(&s, -1, NULL, NULL);
+	is_int((int)serial_tail(&s, out, sizeof(out)), 0, "serial tail: empty at first");
+	is_str(out, "", "serial tail: empty string");
+	for (const char *p = "Kernel panic\n"; *p; p++)
+		uart_wr(&s, 0, (uint8_t)*p);
+	serial_tail(&s, out, sizeof(out));
+	is_str(out, "Kernel panic\n", "serial tail: kept although discarded");
+	n = serial_tail(&s, out, 6);
+	is_str(out, "anic\n", "serial tail: a short buffer gets the last bytes");
+	is_int((int)n, 5, "serial tail: length of the short copy");
+	for (unsigned i = 0; i < 3 * SERIAL_TAIL; i++)
+		uart_wr(&s, 0, (uint8_t)('a' + i % 26));
+	uart_wr(&s, 0, '!');
+	n = serial_tail(&s, out, sizeof(out));
+	is_int((int)n, SERIAL_TAIL, "serial tail: capped at SERIAL_TAIL");
+	ok(out[n - 1] == '!' && out[n - 2] == 'a' + (3 * SERIAL_TAIL - 1) % 26,
+	   "serial tail: ends with the newest bytes in order");
+	serial_fini(&s);
+}
+
 static void test_legacy(void)
 {
 	struct i8042 k = { .reset = on_reset };
@@ -198,6 +225,7 @@ int main(void)
 	test_mem();
 	test_bus();
 	test_serial();
+	test_serial_tail();
 	test_legacy();
 	test_ev();
 	return tap_done();

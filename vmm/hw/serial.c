@@ -67,11 +67,29 @@ static void serial_update_irq(struct serial *s)
 
 static void serial_tx(struct serial *s, uint8_t c)
 {
+	s->tail[s->tail_len++ % SERIAL_TAIL] = (char)c;
 	if (s->out_fd < 0)
 		return;
 	s->buf[s->buf_len++] = (char)c;
 	if (c == '\n' || s->buf_len == sizeof(s->buf))
 		serial_flush_locked(s);
+}
+
+size_t serial_tail(struct serial *s, char *out, size_t size)
+{
+	size_t n;
+
+	if (!size)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	n = s->tail_len < SERIAL_TAIL ? s->tail_len : SERIAL_TAIL;
+	if (n > size - 1)
+		n = size - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = s->tail[(s->tail_len - n + i) % SERIAL_TAIL];
+	pthread_mutex_unlock(&s->lock);
+	out[n] = '\0';
+	return n;
 }
 
 static uint8_t serial_msr(const struct serial *s)
