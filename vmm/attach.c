@@ -114,10 +114,5 @@ int vmm_add_virtio(struct vmm *v, struct virtio_dev *d)
 		return ret;
 	}
 	virtio_mmio_cmdline(d, frag, sizeof(frag));
-	size_t have = strlen(v->cmdline);
-
-	if (have + 1 + strlen(frag) + 1 > sizeof(v->cmdline))
-		return -E2BIG;
-	snprintf(v->cmdline + have, sizeof(v->cmdline) - have, "%s%s", have ? " " : "", frag);
-	return 0;
+	return vmm_cmdline_append(v, frag);
 }

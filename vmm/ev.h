@@ -22,7 +22,9 @@ int ev_mod(struct ev_loop *loop, int fd, uint32_t events);
 /* Safe to call from inside any callback, including fd's own. */
 int ev_del(struct ev_loop *loop, int fd);
 
-/* Runs until ev_stop(); returns the code given to ev_stop, or -errno on failure. */
+/* Runs until ev_stop(); returns the code given to ev_stop, or -errno on failure.
+ * A loop runs once: stopping is final, so a loop stopped during set-up (before
+ * ev_run) returns at once. */
 int ev_run(struct ev_loop *loop);
 void ev_stop(struct ev_loop *loop, int code);
 bool ev_stopped(const struct ev_loop *loop);

@@ -20,7 +20,7 @@
  * clocksource and timer checks that only cost boot time under KVM. */
 #define VMM_BASE_CMDLINE "reboot=k panic=1 tsc=reliable no_timer_check"
 
-static int vmm_cmdline_append(struct vmm *v, const char *s)
+int vmm_cmdline_append(struct vmm *v, const char *s)
 {
 	size_t have = strlen(v->cmdline), add = strlen(s);
 

@@ -127,6 +127,9 @@ void vcpu_signal_setup(void);
 int vcpu_pause_all(struct vmm *v);
 void vcpu_resume_all(struct vmm *v);
 
+/* Appends s to the guest's command line, space-separated. 0 or -E2BIG. */
+int vmm_cmdline_append(struct vmm *v, const char *s);
+
 /* The guest's last console output, NUL-terminated; returns its length. */
 size_t vmm_console_tail(struct vmm *v, char *out, size_t size);
 

@@ -307,46 +307,41 @@ bool vq_has_avail(const struct vq *q)
 	return vq_avail_idx(&r) != q->last_avail;
 }
 
-size_t vq_iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len)
+/* One walk for both directions: to_iov copies buf into the chain, else the chain
+ * into buf. */
+static size_t vq_copy(const struct iovec *iov, unsigned n, size_t skip, uint8_t *buf, size_t len,
+		      bool to_iov)
 {
-	uint8_t *dst = buf;
 	size_t done = 0;
 
 	for (unsigned i = 0; i < n && done < len; i++) {
 		size_t seg = iov[i].iov_len;
+		uint8_t *guest;
 
 		if (skip >= seg) {
 			skip -= seg;
 			continue;
 		}
+		guest = (uint8_t *)iov[i].iov_base + skip;
 		seg -= skip;
 		if (seg > len - done)
 			seg = len - done;
-		memcpy(dst + done, (const uint8_t *)iov[i].iov_base + skip, seg);
+		if (to_iov)
+			memcpy(guest, buf + done, seg);
+		else
+			memcpy(buf + done, guest, seg);
 		done += seg;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t vq_iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len)
+{
+	return vq_copy(iov, n, skip, buf, len, false);
+}
+
 size_t vq_buf_to_iov(const struct iovec *iov, unsigned n, size_t skip, const void *buf, size_t len)
 {
-	const uint8_t *src = buf;
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t seg = iov[i].iov_len;
-
-		if (skip >= seg) {
-			skip -= seg;
-			continue;
-		}
-		seg -= skip;
-		if (seg > len - done)
-			seg = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, src + done, seg);
-		done += seg;
-		skip = 0;
-	}
-	return done;
+	return vq_copy(iov, n, skip, (uint8_t *)buf, len, true);
 }
