@@ -1,6 +1,6 @@
 /* `runvm features`: what this build supports, fixed at compile time. It advertises
  * only what the guest and the host side actually apply; anything planned but not
- * working yet stays out (user and time namespaces, cgroup v1, systemd cgroups,
+ * working yet stays out (user and time namespaces, systemd cgroups through D-Bus,
  * AppArmor, SELinux, idmapped and recursive read-only mounts, startContainer
  * hooks). */
 #include <errno.h>
@@ -28,7 +28,7 @@ static void features_linux(struct oci_jw *w)
 	oci_jw_kstrs(w, "capabilities", oci_capabilities);
 	oci_jw_key(w, "cgroup");
 	oci_jw_obj(w);
-	oci_jw_kbool(w, "v1", false);
+	oci_jw_kbool(w, "v1", true);
 	oci_jw_kbool(w, "v2", true);
 	oci_jw_kbool(w, "systemd", false);
 	oci_jw_kbool(w, "systemdUser", false);

@@ -1,5 +1,5 @@
-/* The container's host cgroup (see cgroup.h). Only cgroup v2: a v1 host gets a
- * clear error from create when a cgroupsPath is given. */
+/* The container's host cgroup (see cgroup.h): cgroup v2 here, a v1 or hybrid
+ * host in cgroup_v1.c. */
 #include "runtime/cgroup.h"
 
 #include <errno.h>
@@ -158,6 +158,14 @@ static int make_dirs(const char *dir, struct rt_err *err)
 	}
 }
 
+/* A path under the real root on a host without a v2 root: the v1 code. */
+static bool use_v1(const char *dir)
+{
+	size_t rl = strlen(RT_CGROUP_ROOT);
+
+	return !strncmp(dir, RT_CGROUP_ROOT "/", rl + 1) && rt_cgroup_v1(RT_CGROUP_ROOT);
+}
+
 int rt_cgroup_apply(const char *dir, const struct oci_resources *res, struct rt_err *err)
 {
 	struct proto_arena a = { 0 };
@@ -165,6 +173,8 @@ int rt_cgroup_apply(const char *dir, const struct oci_resources *res, struct rt_
 	uint32_t n;
 	int r;
 
+	if (use_v1(dir))
+		return rt_cgroup_v1_apply(RT_CGROUP_ROOT, dir, res, err);
 	r = rt_resources_cgroup(res, &a, &kv, &n, err);
 	for (uint32_t i = 0; r == 0 && i < n; i++) {
 		/* The VM's RAM is its memory limit (a VM cannot give pages back on
@@ -188,12 +198,11 @@ int rt_cgroup_apply(const char *dir, const struct oci_resources *res, struct rt_
 
 int rt_cgroup_create(const char *dir, const struct oci_resources *res, struct rt_err *err)
 {
-	char ctl[PATH_MAX];
-
-	snprintf(ctl, sizeof(ctl), "%s/cgroup.controllers", RT_CGROUP_ROOT);
-	if (!strncmp(dir, RT_CGROUP_ROOT "/", strlen(RT_CGROUP_ROOT) + 1) && access(ctl, F_OK) < 0)
-		return rt_err_set(err, ENOTSUP,
-				  "cgroupsPath needs cgroup v2 mounted on " RT_CGROUP_ROOT);
+	if (use_v1(dir)) {
+		if (rt_cgroup_v1_create(RT_CGROUP_ROOT, dir, err) < 0)
+			return -EINVAL;
+		return rt_cgroup_v1_apply(RT_CGROUP_ROOT, dir, res, err);
+	}
 	if (make_dirs(dir, err) < 0)
 		return -EINVAL;
 	if (res->cpu_cpus || res->cpu_mems)
@@ -203,6 +212,8 @@ int rt_cgroup_create(const char *dir, const struct oci_resources *res, struct rt
 
 int rt_cgroup_join(const char *dir)
 {
+	if (use_v1(dir))
+		return rt_cgroup_v1_join(RT_CGROUP_ROOT, dir);
 	return write_file(dir, "cgroup.procs", "0");
 }
 
@@ -246,6 +257,8 @@ int rt_cgroup_destroy(const char *dir, struct rt_err *err)
 {
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
 
+	if (dir && dir[0] && use_v1(dir))
+		return rt_cgroup_v1_destroy(RT_CGROUP_ROOT, dir, err);
 	if (!dir || !dir[0] || access(dir, F_OK) < 0)
 		return 0;
 	for (int i = 0; i < 500 && populated(dir); i++) {

@@ -1,4 +1,5 @@
-/* The container's host cgroup (v2): the VMM and the exec proxies run in it, so
+/* The container's host cgroup (v2, or v1/hybrid: one directory per hierarchy,
+ * see cgroup_v1.c): the VMM and the exec proxies run in it, so
  * callers that read /proc/PID/cgroup find the container's accounting there. Made
  * from linux.cgroupsPath: a cgroupfs path under /sys/fs/cgroup, or systemd's
  * "slice:prefix:name" (with --systemd-cgroup) as
@@ -39,5 +40,14 @@ int rt_cgroup_apply(const char *dir, const struct oci_resources *res, struct rt_
 
 /* Kills whatever is left in dir, waits for it to empty and removes it. */
 int rt_cgroup_destroy(const char *dir, struct rt_err *err);
+
+/* cgroup v1 (or hybrid) under root: the root is not a cgroup2 mount. The
+ * functions below are the v1 halves of the ones above; dir is "<root>/<path>". */
+bool rt_cgroup_v1(const char *root);
+int rt_cgroup_v1_create(const char *root, const char *dir, struct rt_err *err);
+int rt_cgroup_v1_apply(const char *root, const char *dir, const struct oci_resources *res,
+		       struct rt_err *err);
+int rt_cgroup_v1_join(const char *root, const char *dir);
+int rt_cgroup_v1_destroy(const char *root, const char *dir, struct rt_err *err);
 
 #endif

@@ -222,7 +222,7 @@ static void test_features(void)
 	v = yajl_tree_get(top, p_ns, yajl_t_array);
 	ok(v && v->u.array.len == 6, "namespaces without user and time");
 	ok(yajl_tree_get(top, p_aa, yajl_t_false) != NULL, "apparmor disabled");
-	ok(yajl_tree_get(top, p_v1, yajl_t_false) != NULL, "cgroup v1 not advertised");
+	ok(yajl_tree_get(top, p_v1, yajl_t_true) != NULL, "cgroup v1 advertised");
 	yajl_tree_free(top);
 	free(json);
 }
