@@ -156,6 +156,10 @@ int gi_lookpath(const char *file, char *const *envp, char *out, size_t size, str
 /* The home directory of uid in a passwd file. */
 int gi_passwd_home(const char *passwd, uint32_t uid, char *home, size_t size);
 
+/* hooks.c: the spec's startContainer hooks, in order, in the calling process's
+ * container; the first failure (or timeout) is the error, naming the hook. */
+int gi_hooks_run(const struct proto_spec *s, struct gi_err *e);
+
 /* seccomp.c */
 int gi_seccomp_load(const struct proto_seccomp *sc, struct gi_err *e);
 

@@ -105,7 +105,7 @@ no_state_left() {
 	run "$RUNVM" features
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.ociVersionMin == "1.0.0" and (.ociVersionMax | startswith("1."))'
-	echo "$output" | jq -e '(.hooks | length) == 5 and (.hooks | index("startContainer") == null)'
+	echo "$output" | jq -e '(.hooks | length) == 6 and (.hooks | index("startContainer") != null)'
 	echo "$output" | jq -e '.mountOptions | index("bind") != null and index("idmap") == null'
 	echo "$output" | jq -e '.linux.namespaces | index("user") == null and index("network") != null'
 	echo "$output" | jq -e '.linux.apparmor.enabled == false and .linux.selinux.enabled == false'

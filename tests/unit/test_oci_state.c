@@ -218,7 +218,7 @@ static void test_features(void)
 	v = yajl_tree_get(top, p_max, yajl_t_string);
 	is_str(v ? v->u.string : NULL, OCI_SPEC_VERSION, "ociVersionMax");
 	v = yajl_tree_get(top, p_hooks, yajl_t_array);
-	ok(v && v->u.array.len == 5, "five hooks: startContainer is not advertised");
+	ok(v && v->u.array.len == 6, "all six hooks, startContainer (in the guest) included");
 	v = yajl_tree_get(top, p_ns, yajl_t_array);
 	ok(v && v->u.array.len == 6, "namespaces without user and time");
 	ok(yajl_tree_get(top, p_aa, yajl_t_false) != NULL, "apparmor disabled");
