@@ -418,3 +418,35 @@ wait_status() { # ID STATUS: waits up to 60 s for the state to say STATUS
 	rmdir /sys/fs/cgroup/runvm-test
 	assert_clean g1
 }
+
+@test "startContainer hooks run in the guest, in the container, before its process" {
+	rm -f "$BATS_FILE_TMPDIR/rootfs/tmp/hook-marker-h1"
+	b=$(bundle b cat /tmp/hook-marker-h1)
+	# The hook reads the state (status created, our id) and leaves a marker that
+	# the container's process cats.
+	bb_config "$b" '.hooks.startContainer = [{"path": "/bin/sh", "timeout": 60, "args": ["sh", "-c",
+		"read -r s; case \"$s\" in *\\\"status\\\":\\\"created\\\"*\\\"id\\\":\\\"h1\\\"*|*\\\"id\\\":\\\"h1\\\"*\\\"status\\\":\\\"created\\\"*) echo marker-$(hostname) >/tmp/hook-marker-h1;; *) echo \"bad state: $s\" >&2; exit 9;; esac"]}]
+		| .hostname = "hooked"'
+	run rv run --bundle "$b" h1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = marker-hooked ]
+	[ "$(cat "$BATS_FILE_TMPDIR/rootfs/tmp/hook-marker-h1")" = marker-hooked ]
+	assert_clean h1
+}
+
+@test "a failing startContainer hook fails start with its name, and the process never runs" {
+	rm -f "$BATS_FILE_TMPDIR/rootfs/tmp/ran-h2"
+	b=$(bundle b sh -c 'echo ran >/tmp/ran-h2; echo ran')
+	bb_config "$b" '.hooks.startContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "echo hook-says-no >&2; exit 4"]}]'
+	rvd create --bundle "$b" h2
+	run rv start h2
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'startContainer hook #0 (/bin/sh): exit status 4: hook-says-no'* ]]
+	wait_status h2 stopped
+	[ ! -e "$BATS_FILE_TMPDIR/rootfs/tmp/ran-h2" ]
+	! grep -q ran "$BATS_TEST_TMPDIR/out"
+	rv delete h2
+	assert_clean h2
+}
