@@ -60,6 +60,10 @@ int gi_cgroup_create(const char *root, const char *name, const struct proto_spec
 /* An inotify fd that is readable when memory.events changes, and the oom_kill count. */
 int gi_cgroup_oom_watch(int cgfd, int *ifd);
 int gi_cgroup_oom_count(int cgfd, uint64_t *count);
+/* UPDATE: writes kv into the container's cgroup cg (root as for create), in order;
+ * the first failure is the error. */
+int gi_cgroup_update(const char *root, int cg, const struct proto_kv *kv, uint32_t n,
+		     struct gi_err *e);
 /* Moves the caller into the cgroup whose cgroup.procs is procs_fd. */
 int gi_cgroup_join(int procs_fd);
 

@@ -101,27 +101,6 @@ int rt_vm_resume(const struct rt_globals *g, struct rt_container *c, struct rt_e
 	return rt_ctl_request(c->dir, CTL_RESUME, err);
 }
 
-int rt_vm_update(const struct rt_globals *g, struct rt_container *c,
-		 const struct oci_resources *res, struct rt_err *err)
-{
-	if ((res->has_memory_limit && res->memory_limit) ||
-	    (res->has_memory_reservation && res->memory_reservation))
-		return rt_err_set(err, EINVAL,
-				  "resources.memory: the memory of a running VM cannot be changed "
-				  "(it is sized at create)");
-	if (res->has_pids_limit && res->pids_limit)
-		return rt_err_set(err, EINVAL,
-				  "resources.pids: cannot be changed in a running VM by runvm");
-	if (!c->st.rv.cgroup_dir || !c->st.rv.cgroup_dir[0]) {
-		if (res->has_cpu_quota || res->has_cpu_shares || res->cpu_cpus)
-			return rt_err_set(err, EINVAL,
-					  "resources.cpu: the container has no cgroup (no "
-					  "linux.cgroupsPath at create)");
-		return 0;
-	}
-	return rt_cgroup_apply(c->st.rv.cgroup_dir, res, err);
-}
-
 /* Foreground run: signals to us go to the VMM, which passes them on. */
 static volatile pid_t vm_fwd_pid;
 

@@ -170,6 +170,24 @@ int ctl_req_parse(const struct proto_hdr *h, const uint8_t *p, struct ctl_req *r
 	case PROTO_RESIZE:
 		ret = proto_dec_resize(p, h->len, &req->rsz);
 		break;
+	case PROTO_UPDATE:
+		ret = proto_dec_update(p, h->len, &req->upd);
+		if (ret) {
+			proto_update_free(&req->upd);
+			break;
+		}
+		/* Files of the container's own cgroup; the guest checks this too. */
+		for (uint32_t i = 0; i < req->upd.n_cgroup; i++) {
+			const char *k = req->upd.cgroup[i].key;
+
+			if (!k[0] || k[0] == '.' || strchr(k, '/') || !strncmp(k, "cgroup.", 7)) {
+				ret = ctl_req_fail(err, -EINVAL, "update: cgroup file \"%s\" is not "
+						   "allowed", k);
+				proto_update_free(&req->upd);
+				return ret;
+			}
+		}
+		return 0;
 	case PROTO_EXEC:
 		ret = proto_dec_exec(p, h->len, &req->exec);
 		if (ret) {

@@ -450,3 +450,30 @@ wait_status() { # ID STATUS: waits up to 60 s for the state to say STATUS
 	rv delete h2
 	assert_clean h2
 }
+
+@test "update: memory and pids limits reach the container's cgroup in the guest; more than the VM's RAM is refused" {
+	b=$(bundle b sleep 1000)
+	# A cgroup namespace, so that /sys/fs/cgroup in the container is its own cgroup.
+	bb_config "$b" '.linux.namespaces += [{"type": "cgroup"}]'
+	rvd run -d --bundle "$b" u1
+	run rv update --memory 64m u1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run rv update --pids-limit 20 u1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run rv exec u1 cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max
+	echo "$output"
+	[ "$output" = $'67108864\n20' ]
+	run rv update --memory 64g u1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" =~ "more than the VM's "[0-9]+" MiB of RAM, which cannot grow (no memory hotplug)" ]]
+	run rv update --resources - u1 <<<'{"pids": {"limit": -1}}'
+	[ "$status" -eq 0 ]
+	run rv exec u1 cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max
+	echo "$output"
+	[ "$output" = $'67108864\nmax' ]
+	rv delete --force u1
+	assert_clean u1
+}

@@ -385,8 +385,9 @@ static void test_hooks(void)
 	   "startContainer hooks: path, args, env, timeout and state survive");
 	proto_spec_free(&d);
 	/* The hooks are the message's tail: cut inside them. */
-	ok(proto_dec_spec(p, len - 1, &d) == -EBADMSG && proto_dec_spec(p, len - 40, &d) == -EBADMSG,
-	   "a spec cut inside its hooks or state is refused");
+	is_int(proto_dec_spec(p, len - 1, &d), -EBADMSG, "a spec cut inside its state is refused");
+	proto_spec_free(&d);
+	is_int(proto_dec_spec(p, len - 40, &d), -EBADMSG, "a spec cut inside its hooks is refused");
 	proto_spec_free(&d);
 	proto_buf_fini(&b);
 
