@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,9 +59,34 @@ int rt_vm_launch(const struct rt_globals *g, struct rt_container *c, const struc
 	return rt_launch_vmm(g, c, cfg, &f, cpus, mem, o, !o->detach, err);
 }
 
-int rt_vm_start(const struct rt_globals *g, struct rt_container *c, struct rt_err *err)
+/* As runc, which waits for a startContainer hook without a timeout for ever. */
+static int vm_start_timeout_ms(const struct oci_config *cfg)
 {
-	return rt_ctl_request(c->dir, PROTO_START, err);
+	const struct oci_hook_list *l = cfg ? &cfg->hooks[OCI_HOOK_START_CONTAINER] : NULL;
+	long long ms = RT_CTL_TIMEOUT_MS;
+
+	for (size_t i = 0; l && i < l->n; i++) {
+		if (!l->v[i].has_timeout)
+			return -1;
+		ms += (long long)l->v[i].timeout * 1000;
+	}
+	return ms > INT_MAX ? -1 : (int)ms;
+}
+
+int rt_vm_start(const struct rt_globals *g, struct rt_container *c, const struct oci_config *cfg,
+		struct rt_err *err)
+{
+	struct agent_conn conn;
+	struct proto_result res;
+	int r;
+
+	r = rt_ctl_open(c->dir, &conn, err);
+	if (r < 0)
+		return r;
+	conn.timeout_ms = vm_start_timeout_ms(cfg);
+	r = rt_ctl_call(&conn, PROTO_START, &res, err);
+	agent_close(&conn);
+	return r;
 }
 
 int rt_vm_kill(const struct rt_globals *g, struct rt_container *c, int sig, bool all,
