@@ -91,6 +91,10 @@ static int vm_update_guest(const struct rt_container *c, const struct proto_kv *
 			sel[k++] = kv[i];
 	if (!k)
 		return 0;
+	/* A frozen guest would answer only after resume. */
+	if (c->st.status == OCI_STATUS_PAUSED)
+		return rt_err_set(err, EBUSY, "resources.memory/pids: the container is paused, and "
+				  "its guest applies them: resume it first");
 	r = rt_ctl_open(c->dir, &conn, err);
 	if (r < 0)
 		return r;

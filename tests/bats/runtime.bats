@@ -469,6 +469,12 @@ wait_status() { # ID STATUS: waits up to 60 s for the state to say STATUS
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" =~ "more than the VM's "[0-9]+" MiB of RAM, which cannot grow (no memory hotplug)" ]]
+	rv pause u1
+	run rv update --pids-limit 30 u1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the container is paused"* ]]
+	rv resume u1
 	run rv update --resources - u1 <<<'{"pids": {"limit": -1}}'
 	[ "$status" -eq 0 ]
 	run rv exec u1 cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max
