@@ -236,6 +236,17 @@ int agent_signal(struct agent_conn *c, uint32_t proc_id, int signo, uint32_t fla
 	return agent_call_result(c, &b, id, proto_enc_signal(&b, id, &s), res);
 }
 
+int agent_update(struct agent_conn *c, const struct proto_kv *kv, uint32_t n,
+		 struct proto_result *res)
+{
+	struct proto_update u = { .n_cgroup = n, .cgroup = (struct proto_kv *)kv };
+	struct proto_buf b;
+	uint32_t id = agent_id(c);
+
+	proto_buf_init(&b);
+	return agent_call_result(c, &b, id, proto_enc_update(&b, id, &u), res);
+}
+
 int agent_resize(struct agent_conn *c, uint32_t proc_id, uint16_t rows, uint16_t cols,
 		 struct proto_result *res)
 {

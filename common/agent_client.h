@@ -57,6 +57,9 @@ int agent_signal(struct agent_conn *c, uint32_t proc_id, int signo, uint32_t fla
 		 struct proto_result *res);
 int agent_resize(struct agent_conn *c, uint32_t proc_id, uint16_t rows, uint16_t cols,
 		 struct proto_result *res);
+/* Writes cgroup files of the container's guest cgroup (PROTO_UPDATE). */
+int agent_update(struct agent_conn *c, const struct proto_kv *kv, uint32_t n,
+		 struct proto_result *res);
 /* Up to max guest pids in pids, *n of them. */
 int agent_ps(struct agent_conn *c, uint32_t *pids, uint32_t max, uint32_t *n);
 

@@ -4,8 +4,8 @@
  * It speaks the agent protocol's framing and messages (common/proto.h): the VMM
  * is a proxy in front of the guest agent. A client connects to the container's
  * ctl.sock and sends requests with ids of its own; the VMM forwards PROTO_START,
- * PROTO_EXEC, PROTO_SIGNAL, PROTO_RESIZE and PROTO_PS to the guest under ids of
- * its own and sends the guest's RESULT / PS_RESULT back under the client's id.
+ * PROTO_EXEC, PROTO_SIGNAL, PROTO_RESIZE, PROTO_PS and PROTO_UPDATE to the guest
+ * under ids of its own and sends the guest's RESULT / PS_RESULT back under the client's id.
  * The VMM answers the CTL_* requests below itself.
  *
  * Events: a client that sent PROTO_EXEC keeps its connection open; the VMM sends
@@ -33,6 +33,8 @@
  *   else -EINVAL; a proc_id in use gets -EEXIST. The guest's message comes back
  *   verbatim (e.g. `exec: "x": executable file not found in $PATH`).
  * - SIGNAL: signo 1..64 (proc_id 0 is the init; PROTO_SIGNAL_ALL as in proto.h).
+ * - UPDATE: files of the container's own guest cgroup only (no '/', no leading
+ *   '.', no cgroup.* file), else -EINVAL; the guest's RESULT comes back verbatim.
  * - CTL_PAUSE / CTL_RESUME are idempotent; -EOPNOTSUPP without a VM (--no-vm).
  * - After the init's EXIT, requests for the guest get -ESRCH "container not
  *   running"; the VMM is on its way out.

@@ -43,7 +43,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 1
+/* 2: CREATE carries the startContainer hooks (and their state), UPDATE exists. */
+#define PROTO_VERSION 2
 #define PROTO_HOST_CID 2
 #define PROTO_CONTROL_PORT 1024
 #define PROTO_HDR_SIZE 12
@@ -71,6 +72,9 @@
 #define PROTO_MAX_SYSCALLS 1024     /* names in one seccomp rule */
 #define PROTO_MAX_CONDS 16          /* argument conditions in one seccomp rule */
 #define PROTO_MAX_PIDS 65536        /* in a PS_RESULT */
+#define PROTO_MAX_HOOKS 64
+#define PROTO_MAX_HOOK_ARGS 1024    /* args, and env, of one hook */
+#define PROTO_MAX_STATE (256 * 1024) /* the hooks' state JSON */
 
 enum proto_type {
 	PROTO_HELLO = 1,      /* g->h event: the agent is up */
@@ -81,6 +85,7 @@ enum proto_type {
 	PROTO_SIGNAL = 19,    /* h->g struct proto_signal */
 	PROTO_RESIZE = 20,    /* h->g struct proto_resize */
 	PROTO_PS = 21,        /* h->g (empty): list the container's processes */
+	PROTO_UPDATE = 22,    /* h->g struct proto_update: write the container's cgroup */
 	PROTO_RESULT = 32,    /* g->h struct proto_result: answer to a request */
 	PROTO_PS_RESULT = 33, /* g->h list of guest pids: answer to PS */
 	PROTO_EXIT = 48,      /* g->h event struct proto_exit */
@@ -229,6 +234,15 @@ struct proto_seccomp {
 #define PROTO_NS_CGROUP (1u << 4)
 #define PROTO_NS_ALL 0x1fu
 
+/* A startContainer hook: run by the guest in the container (its root, namespaces
+ * and credentials) at START, before the process is exec'd. path is absolute, in
+ * the container's filesystem; args and env are the hook's own. */
+struct proto_hook {
+	const char *path;
+	struct proto_strv args, env;
+	uint32_t timeout; /* seconds; 0: none */
+};
+
 struct proto_spec {
 	struct proto_arena arena; /* owns what the decoder allocated */
 	const char *id;
@@ -250,6 +264,12 @@ struct proto_spec {
 	uint32_t n_cgroup;
 	struct proto_kv *cgroup;
 	struct proto_seccomp seccomp;
+	uint32_t n_hooks;
+	struct proto_hook *hooks;
+	/* The OCI state the hooks read on stdin, rendered by the host without "pid"
+	 * (only the guest knows the process's pid in its namespace): a JSON object,
+	 * "{...}", where the guest inserts "pid" first. Empty when there are no hooks. */
+	const char *hook_state;
 };
 
 /* ---- the other messages ------------------------------------------------------- */
@@ -283,6 +303,14 @@ struct proto_signal {
 struct proto_resize {
 	uint32_t proc_id;
 	uint16_t rows, cols;
+};
+
+/* cgroup v2 files of the container's cgroup, written in order (as spec.cgroup at
+ * CREATE); the first failure stops there and is the RESULT. */
+struct proto_update {
+	struct proto_arena arena;
+	uint32_t n_cgroup;
+	struct proto_kv *cgroup;
 };
 
 struct proto_exit {
@@ -330,6 +358,7 @@ int proto_enc_oom(struct proto_buf *b, const struct proto_oom *o);
 int proto_enc_ps_result(struct proto_buf *b, uint32_t id, const uint32_t *pids, uint32_t n);
 int proto_enc_spec(struct proto_buf *b, uint32_t id, const struct proto_spec *s);
 int proto_enc_exec(struct proto_buf *b, uint32_t id, const struct proto_exec *e);
+int proto_enc_update(struct proto_buf *b, uint32_t id, const struct proto_update *u);
 
 /* ---- decoding -------------------------------------------------------------------- */
 
@@ -381,6 +410,9 @@ int proto_dec_spec(const void *p, size_t n, struct proto_spec *s);
 int proto_dec_exec(const void *p, size_t n, struct proto_exec *e);
 void proto_spec_free(struct proto_spec *s);
 void proto_exec_free(struct proto_exec *e);
+/* Arena-owned like the spec: free with proto_update_free, also after a failure. */
+int proto_dec_update(const void *p, size_t n, struct proto_update *u);
+void proto_update_free(struct proto_update *u);
 
 /* The shell's view of an exit: the code, or 128 + the signal. */
 int proto_exit_status(const struct proto_exit *e);

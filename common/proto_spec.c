@@ -1,9 +1,11 @@
-/* Encoding and decoding of the container spec (CREATE) and of a process (CREATE's
- * process, EXEC). Fields go in the order of struct proto_spec; the decoder checks
- * structure and bounds, the guest checks meaning (paths, ports, modes). */
+/* Encoding and decoding of the container spec (CREATE), of a process (CREATE's
+ * process, EXEC) and of the cgroup UPDATE. Fields go in the order of struct
+ * proto_spec; the decoder checks structure and bounds, the guest checks meaning
+ * (paths, ports, modes). */
 #include "common/proto.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 static void proto_enc_process(struct proto_buf *b, const struct proto_process *p)
@@ -256,6 +258,54 @@ static void proto_dec_seccomp(struct proto_rd *r, struct proto_seccomp *sc, int 
 		proto_rd_invalid(r);
 }
 
+static void proto_enc_hooks(struct proto_buf *b, const struct proto_spec *s)
+{
+	if (s->n_hooks > PROTO_MAX_HOOKS && !b->err)
+		b->err = -E2BIG;
+	proto_put_u32(b, s->n_hooks);
+	for (uint32_t i = 0; i < s->n_hooks && !b->err; i++) {
+		const struct proto_hook *h = &s->hooks[i];
+
+		if ((!h->path || h->path[0] != '/') && !b->err)
+			b->err = -EINVAL;
+		proto_put_str(b, h->path, PROTO_MAX_PATH);
+		proto_put_strv(b, &h->args, PROTO_MAX_HOOK_ARGS, PROTO_MAX_ARG);
+		proto_put_strv(b, &h->env, PROTO_MAX_HOOK_ARGS, PROTO_MAX_ARG);
+		proto_put_u32(b, h->timeout);
+	}
+	proto_put_str(b, s->hook_state, PROTO_MAX_STATE);
+}
+
+/* The state is a JSON object the guest can insert "pid" into; the guest does not
+ * parse it further. */
+static bool proto_state_ok(const char *st, uint32_t n_hooks)
+{
+	size_t n = strlen(st);
+
+	if (!n)
+		return !n_hooks;
+	return n >= 2 && st[0] == '{' && st[n - 1] == '}';
+}
+
+static void proto_dec_hooks(struct proto_rd *r, struct proto_spec *s)
+{
+	s->n_hooks = proto_get_count(r, PROTO_MAX_HOOKS, 16);
+	s->hooks = proto_get_array(r, s->n_hooks, sizeof(*s->hooks));
+	for (uint32_t i = 0; s->hooks && i < s->n_hooks; i++) {
+		struct proto_hook *h = &s->hooks[i];
+
+		h->path = proto_get_str(r, PROTO_MAX_PATH);
+		proto_get_strv(r, &h->args, PROTO_MAX_HOOK_ARGS, PROTO_MAX_ARG);
+		proto_get_strv(r, &h->env, PROTO_MAX_HOOK_ARGS, PROTO_MAX_ARG);
+		h->timeout = proto_get_u32(r);
+		if (!r->err && h->path[0] != '/')
+			proto_rd_invalid(r);
+	}
+	s->hook_state = proto_get_str(r, PROTO_MAX_STATE);
+	if (!r->err && !proto_state_ok(s->hook_state, s->n_hooks))
+		proto_rd_invalid(r);
+}
+
 int proto_enc_spec(struct proto_buf *b, uint32_t id, const struct proto_spec *s)
 {
 	proto_begin(b, PROTO_CREATE, id);
@@ -276,6 +326,9 @@ int proto_enc_spec(struct proto_buf *b, uint32_t id, const struct proto_spec *s)
 	proto_enc_devices(b, s);
 	proto_enc_kvs(b, s->cgroup, s->n_cgroup);
 	proto_enc_seccomp(b, &s->seccomp);
+	if (!proto_state_ok(s->hook_state ? s->hook_state : "", s->n_hooks) && !b->err)
+		b->err = -EINVAL;
+	proto_enc_hooks(b, s);
 	return proto_end(b);
 }
 
@@ -303,6 +356,7 @@ int proto_dec_spec(const void *p, size_t n, struct proto_spec *s)
 	proto_dec_devices(&r, s);
 	s->cgroup = proto_dec_kvs(&r, &s->n_cgroup);
 	proto_dec_seccomp(&r, &s->seccomp, !!(s->flags & PROTO_SPEC_SECCOMP));
+	proto_dec_hooks(&r, s);
 	ret = proto_rd_end(&r);
 	if (ret) {
 		/* Nothing half-decoded stays reachable. */
@@ -351,4 +405,33 @@ void proto_exec_free(struct proto_exec *e)
 {
 	proto_arena_fini(&e->arena);
 	memset(e, 0, sizeof(*e));
+}
+
+int proto_enc_update(struct proto_buf *b, uint32_t id, const struct proto_update *u)
+{
+	proto_begin(b, PROTO_UPDATE, id);
+	proto_enc_kvs(b, u->cgroup, u->n_cgroup);
+	return proto_end(b);
+}
+
+int proto_dec_update(const void *p, size_t n, struct proto_update *u)
+{
+	struct proto_rd r;
+	int ret;
+
+	memset(u, 0, sizeof(*u));
+	proto_rd_init(&r, p, n, &u->arena);
+	u->cgroup = proto_dec_kvs(&r, &u->n_cgroup);
+	ret = proto_rd_end(&r);
+	if (ret) {
+		u->n_cgroup = 0;
+		u->cgroup = NULL;
+	}
+	return ret;
+}
+
+void proto_update_free(struct proto_update *u)
+{
+	proto_arena_fini(&u->arena);
+	memset(u, 0, sizeof(*u));
 }

@@ -220,6 +220,23 @@ static int gi_req_resize(struct gi_agent *a, const uint8_t *buf, uint32_t n, str
 	return 0;
 }
 
+static int gi_req_update(struct gi_agent *a, const uint8_t *buf, uint32_t n, struct gi_err *e)
+{
+	struct proto_update u;
+	int ret = proto_dec_update(buf, n, &u);
+
+	if (ret)
+		ret = gi_failerr(e, ret, "update request");
+	else if (a->state != GI_CREATED && a->state != GI_RUNNING)
+		ret = gi_fail(e, -ESRCH, "container not running");
+	else if (!a->o->cgroup_root || a->cg < 0)
+		ret = gi_fail(e, -EOPNOTSUPP, "update: the container has no cgroup in the guest");
+	else
+		ret = gi_cgroup_update(a->o->cgroup_root, a->cg, u.cgroup, u.n_cgroup, e);
+	proto_update_free(&u);
+	return ret;
+}
+
 static int gi_req_ps(struct gi_agent *a, uint32_t id, struct gi_err *e)
 {
 	uint32_t *pids = calloc(PROTO_MAX_PIDS, sizeof(*pids)), n = 0;
@@ -256,6 +273,9 @@ static void gi_agent_request(struct gi_agent *a, const struct proto_hdr *h, cons
 	case PROTO_PS:
 		if (!gi_req_ps(a, h->id, &e))
 			return;
+		break;
+	case PROTO_UPDATE:
+		gi_req_update(a, p, h->len, &e);
 		break;
 	default:
 		gi_fail(&e, -EOPNOTSUPP, "unknown request type %u", h->type);

@@ -2,6 +2,7 @@
  * cgroup root, the controllers its files need enabled, the host's translation
  * of linux.resources written as given, and memory.events watched for OOM kills. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,13 @@ static int gi_cgroup_enable(int rootfd, const char *file)
 	return gi_write_at(rootfd, "cgroup.subtree_control", ctl);
 }
 
+/* A file of the container's cgroup itself: no paths, and none of the cgroup.*
+ * files (cgroup.procs would move processes in or out). */
+static bool gi_cgroup_name_ok(const char *k)
+{
+	return k[0] && k[0] != '.' && !strchr(k, '/') && strncmp(k, "cgroup.", 7);
+}
+
 int gi_cgroup_create(const char *root, const char *name, const struct proto_spec *s, int *fd,
 		     int *procs_fd, struct gi_err *e)
 {
@@ -49,7 +57,7 @@ int gi_cgroup_create(const char *root, const char *name, const struct proto_spec
 	for (uint32_t i = 0; i < s->n_cgroup; i++) {
 		const char *k = s->cgroup[i].key;
 
-		if (strchr(k, '/') || k[0] == '.' || !k[0])
+		if (!gi_cgroup_name_ok(k))
 			return gi_fail(e, -EINVAL, "cgroup file %s: invalid name", k);
 		ret = gi_cgroup_enable(rootfd, k);
 		if (ret)
@@ -70,6 +78,29 @@ int gi_cgroup_create(const char *root, const char *name, const struct proto_spec
 		return ret;
 	}
 	*fd = cg;
+	return 0;
+}
+
+int gi_cgroup_update(const char *root, int cg, const struct proto_kv *kv, uint32_t n,
+		     struct gi_err *e)
+{
+	autoclose int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int ret;
+
+	if (rootfd < 0)
+		return gi_failerr(e, -errno, "cgroup root %s", root);
+	for (uint32_t i = 0; i < n; i++)
+		if (!gi_cgroup_name_ok(kv[i].key))
+			return gi_fail(e, -EINVAL, "cgroup file %s: invalid name", kv[i].key);
+	for (uint32_t i = 0; i < n; i++) {
+		/* A controller the create did not need may be new (pids.max). */
+		ret = gi_cgroup_enable(rootfd, kv[i].key);
+		if (ret)
+			return gi_failerr(e, ret, "cgroup controller for %s", kv[i].key);
+		ret = gi_write_at(cg, kv[i].key, kv[i].value);
+		if (ret)
+			return gi_failerr(e, ret, "cgroup %s=%s", kv[i].key, kv[i].value);
+	}
 	return 0;
 }
 

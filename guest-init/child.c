@@ -239,6 +239,9 @@ void gi_child_run(const struct gi_child *c)
 		gi_failerr(&e, -errno, "no_new_privs");
 		goto fail;
 	}
+	/* runc's place for them: at start, in the container, before the exec. */
+	if (!c->exec && gi_hooks_run(c->spec, &e))
+		goto fail;
 	/* Last before exec, so the profile has the fewest syscalls to allow. */
 	if (c->spec->flags & PROTO_SPEC_SECCOMP && c->proc->flags & PROTO_PROC_NNP &&
 	    gi_seccomp_load(&c->spec->seccomp, &e))

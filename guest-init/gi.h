@@ -60,6 +60,10 @@ int gi_cgroup_create(const char *root, const char *name, const struct proto_spec
 /* An inotify fd that is readable when memory.events changes, and the oom_kill count. */
 int gi_cgroup_oom_watch(int cgfd, int *ifd);
 int gi_cgroup_oom_count(int cgfd, uint64_t *count);
+/* UPDATE: writes kv into the container's cgroup cg (root as for create), in order;
+ * the first failure is the error. */
+int gi_cgroup_update(const char *root, int cg, const struct proto_kv *kv, uint32_t n,
+		     struct gi_err *e);
 /* Moves the caller into the cgroup whose cgroup.procs is procs_fd. */
 int gi_cgroup_join(int procs_fd);
 
@@ -155,6 +159,10 @@ char **gi_env_build(const struct proto_process *p);
 int gi_lookpath(const char *file, char *const *envp, char *out, size_t size, struct gi_err *e);
 /* The home directory of uid in a passwd file. */
 int gi_passwd_home(const char *passwd, uint32_t uid, char *home, size_t size);
+
+/* hooks.c: the spec's startContainer hooks, in order, in the calling process's
+ * container; the first failure (or timeout) is the error, naming the hook. */
+int gi_hooks_run(const struct proto_spec *s, struct gi_err *e);
 
 /* seccomp.c */
 int gi_seccomp_load(const struct proto_seccomp *sc, struct gi_err *e);

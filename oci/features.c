@@ -1,8 +1,7 @@
 /* `runvm features`: what this build supports, fixed at compile time. It advertises
  * only what the guest and the host side actually apply; anything planned but not
  * working yet stays out (user and time namespaces, systemd cgroups through D-Bus,
- * AppArmor, SELinux, idmapped and recursive read-only mounts, startContainer
- * hooks). */
+ * AppArmor, SELinux, idmapped and recursive read-only mounts). */
 #include <errno.h>
 #include <string.h>
 
@@ -66,10 +65,9 @@ int oci_features_json(const char *version, const char *commit, char **out, size_
 	oci_jw_kstr(&w, "ociVersionMax", OCI_SPEC_VERSION);
 	oci_jw_key(&w, "hooks");
 	oci_jw_arr(&w);
-	/* startContainer would run inside the guest, which has no hooks (yet). */
+	/* startContainer runs inside the guest, the others on the host. */
 	for (int k = 0; k < OCI_HOOK_KINDS; k++)
-		if (k != OCI_HOOK_START_CONTAINER)
-			oci_jw_str(&w, oci_hook_kind_name(k));
+		oci_jw_str(&w, oci_hook_kind_name(k));
 	oci_jw_arr_end(&w);
 	oci_jw_kstrs(&w, "mountOptions", oci_mount_options);
 	features_linux(&w);

@@ -114,9 +114,10 @@ void oci_state_gen(struct oci_jw *w, const struct oci_state *s, enum oci_state_v
 	oci_jw_kstr(w, "ociVersion", s->oci_version);
 	oci_jw_kstr(w, "id", s->id);
 	oci_jw_kstr(w, "status", oci_status_name(s->status));
-	oci_jw_kint(w, "pid", s->pid);
+	if (view != OCI_STATE_VIEW_GUEST_HOOK)
+		oci_jw_kint(w, "pid", s->pid);
 	oci_jw_kstr(w, "bundle", s->bundle);
-	if (view != OCI_STATE_VIEW_HOOK) {
+	if (view != OCI_STATE_VIEW_HOOK && view != OCI_STATE_VIEW_GUEST_HOOK) {
 		oci_jw_kstr(w, "rootfs", s->rootfs);
 		if (oci_time_format(&s->created, created, sizeof(created)) < 0)
 			created[0] = '\0';
@@ -124,7 +125,7 @@ void oci_state_gen(struct oci_jw *w, const struct oci_state *s, enum oci_state_v
 	}
 	oci_jw_key(w, "annotations");
 	oci_jw_kvv(w, &s->annotations);
-	if (view != OCI_STATE_VIEW_HOOK)
+	if (view == OCI_STATE_VIEW_CLI || view == OCI_STATE_VIEW_DISK)
 		oci_jw_kstr(w, "owner", s->owner);
 	if (view == OCI_STATE_VIEW_DISK)
 		state_gen_priv(w, &s->rv);

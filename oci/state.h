@@ -51,6 +51,7 @@ struct oci_state {
 enum oci_state_view {
 	OCI_STATE_VIEW_CLI,  /* runvm state, list --format json */
 	OCI_STATE_VIEW_HOOK, /* the OCI state on a hook's stdin */
+	OCI_STATE_VIEW_GUEST_HOOK, /* the same without "pid", which the guest adds */
 	OCI_STATE_VIEW_DISK, /* state.json: CLI fields plus "runvm" */
 };
 

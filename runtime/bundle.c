@@ -188,10 +188,6 @@ int rt_config_validate(const struct rt_globals *g, const struct oci_config *cfg,
 	if (!p)
 		return rt_err_set(err, EINVAL,
 				  "config.json: process: required to create a container");
-	if (cfg->hooks[OCI_HOOK_START_CONTAINER].n)
-		return rt_err_set(err, EINVAL,
-				  "config.json: hooks.startContainer: not supported by runvm (they "
-				  "would run inside the guest, which has no hook support yet)");
 	if (check_terminal(p, o, err) < 0 || check_namespaces(&cfg->lnx, err) < 0 ||
 	    check_mounts(cfg, err) < 0 || check_resources(&cfg->lnx.resources, err) < 0 ||
 	    check_vm(cfg->vm, err) < 0 || check_cgroups_path(g, &cfg->lnx, err) < 0)

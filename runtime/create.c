@@ -108,6 +108,8 @@ int rt_create(const struct rt_globals *g, const struct rt_create_opts *o, struct
 	struct rt_err cleanup_err;
 	int r;
 
+	if (rt_preserve_fds_check(3, o->preserve_fds, err) < 0)
+		return -EINVAL;
 	if (rt_id_validate(o->id, err) < 0 ||
 	    rt_bundle_resolve(o->bundle, bundle, sizeof(bundle), err) < 0)
 		return -EINVAL;

@@ -157,6 +157,9 @@ int rt_exec(const struct rt_globals *g, const struct rt_exec_opts *o, int *statu
 	struct rt_container c;
 	int r;
 
+	r = rt_preserve_fds_check(3, o->preserve_fds, err);
+	if (r < 0)
+		return r;
 	r = rt_container_open(g->root, o->id, RT_LOCK_SHARED, &c, err);
 	if (r < 0)
 		return r;

@@ -84,18 +84,38 @@ static int launch_stage(struct rt_container *c, const struct oci_config *cfg, co
 	return r;
 }
 
+/* What startContainer hooks read: the state as it will be when they run, during
+ * start with the process not yet exec'd ("created"); the guest adds the pid. */
+static int launch_hook_state(const struct rt_container *c, const struct oci_config *cfg,
+			     char **out, struct rt_err *err)
+{
+	struct oci_state st = c->st;
+	size_t len;
+
+	*out = NULL;
+	if (!cfg->hooks[OCI_HOOK_START_CONTAINER].n)
+		return 0;
+	st.status = OCI_STATUS_CREATED;
+	return oci_state_to_json(&st, OCI_STATE_VIEW_GUEST_HOOK, NULL, out, &len, err);
+}
+
 int rt_launch_prepare(struct rt_container *c, const struct oci_config *cfg, const char *rootfs,
 		      struct rt_err *err)
 {
 	size_t n = cfg->n_mounts ? cfg->n_mounts : 1;
 	autofree char(*names)[STAGING_NAME_MAX] = calloc(n, STAGING_NAME_MAX);
 	autofree const char **ptrs = calloc(n, sizeof(*ptrs));
-	struct rt_spec_in in = { cfg, c->id, RT_SHARE_TAG, STAGING_ROOTFS, NULL };
+	struct rt_spec_in in = { cfg, c->id, RT_SHARE_TAG, STAGING_ROOTFS, NULL, NULL };
+	autofree char *hook_state = NULL;
 	struct proto_buf b;
 	int r;
 
 	if (!names || !ptrs)
 		return rt_err_set(err, ENOMEM, "out of memory");
+	r = launch_hook_state(c, cfg, &hook_state, err);
+	if (r < 0)
+		return r;
+	in.hook_state = hook_state;
 	r = launch_stage(c, cfg, rootfs, names, err);
 	if (r < 0)
 		return r;

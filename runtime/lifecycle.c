@@ -60,12 +60,12 @@ int rt_start(const struct rt_globals *g, const char *id, struct rt_err *err)
 			       oci_status_name(c.st.status));
 		goto out;
 	}
-	r = rt_vm_start(g, &c, err);
+	cfg = lifecycle_config(&c);
+	r = rt_vm_start(g, &c, cfg, err);
 	if (r < 0)
 		goto out;
 	c.st.status = OCI_STATUS_RUNNING;
 	r = rt_container_save(&c, err);
-	cfg = lifecycle_config(&c);
 	if (r == 0 && cfg)
 		rt_hooks_run(cfg, OCI_HOOK_POSTSTART, &c.st, true, NULL);
 out:

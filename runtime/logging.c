@@ -150,3 +150,8 @@ void rt_log_debug(const char *fmt, ...)
 	log_vmsg("debug", log_fd < 0, fmt, ap);
 	va_end(ap);
 }
+
+int rt_log_fd(void)
+{
+	return log_fd;
+}

@@ -18,6 +18,8 @@ int rt_log_line(char *buf, size_t size, enum rt_log_format fmt, const char *leve
  * and otherwise ignored: the command still runs. */
 void rt_log_setup(const struct rt_globals *g);
 void rt_log_close(void);
+/* The log file's fd, -1 when none is open. */
+int rt_log_fd(void);
 
 /* The one error report of a failed command: "runvm: MSG" on stderr, plus the line
  * in the log file. */

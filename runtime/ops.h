@@ -56,6 +56,11 @@ int rt_exec(const struct rt_globals *g, const struct rt_exec_opts *o, int *statu
 	    struct rt_err *err);
 void rt_exec_opts_fini(struct rt_exec_opts *o);
 
+/* --preserve-fds N: fds first .. first+N-1 of the caller (create and exec pass 3).
+ * runvm cannot hand them to a process in the guest, so N > 0 is refused, naming
+ * the first fd and what it is; N = 0 is fine. Call it before opening any file. */
+int rt_preserve_fds_check(int first, int n, struct rt_err *err);
+
 /* update: refuses what runvm cannot apply, naming it. */
 int rt_resources_check(const struct oci_resources *res, struct rt_err *err);
 

@@ -415,6 +415,44 @@ static int spec_paths(const struct oci_linux *l, struct proto_spec *s, struct rt
 	return 0;
 }
 
+/* startContainer hooks run in the guest; the others stay on the host. */
+static int spec_hooks(const struct rt_spec_in *in, struct proto_spec *s, struct rt_err *err)
+{
+	const struct oci_hook_list *l = &in->cfg->hooks[OCI_HOOK_START_CONTAINER];
+
+	if (!l->n)
+		return 0;
+	if (l->n > PROTO_MAX_HOOKS)
+		return rt_err_set(err, E2BIG, "hooks.startContainer: at most %d hooks",
+				  PROTO_MAX_HOOKS);
+	if (!in->hook_state)
+		return rt_err_set(err, EINVAL, "hooks.startContainer: no state rendered for them");
+	if (strlen(in->hook_state) > PROTO_MAX_STATE)
+		return rt_err_set(err, E2BIG, "hooks.startContainer: the state (annotations) is "
+				  "over %d bytes", PROTO_MAX_STATE);
+	s->hooks = arena_array(&s->arena, l->n, sizeof(*s->hooks));
+	if (!s->hooks)
+		return nomem(err);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct oci_hook *h = &l->v[i];
+		struct proto_hook *o = &s->hooks[i];
+
+		if (!h->path || h->path[0] != '/')
+			return rt_err_set(err, EINVAL, "hooks.startContainer[%zu].path: must be an "
+					  "absolute path in the container", i);
+		if (h->args.n > PROTO_MAX_HOOK_ARGS || h->env.n > PROTO_MAX_HOOK_ARGS)
+			return rt_err_set(err, E2BIG, "hooks.startContainer[%zu]: at most %d args "
+					  "and env entries", i, PROTO_MAX_HOOK_ARGS);
+		o->path = h->path;
+		o->args = strv(&h->args);
+		o->env = strv(&h->env);
+		o->timeout = h->has_timeout ? (uint32_t)h->timeout : 0;
+	}
+	s->n_hooks = (uint32_t)l->n;
+	s->hook_state = in->hook_state;
+	return 0;
+}
+
 int rt_spec_build(const struct rt_spec_in *in, struct proto_spec *s, struct rt_err *err)
 {
 	const struct oci_config *cfg = in->cfg;
@@ -449,6 +487,8 @@ int rt_spec_build(const struct rt_spec_in *in, struct proto_spec *s, struct rt_e
 		r = rt_resources_cgroup(&l->resources, &s->arena, &s->cgroup, &s->n_cgroup, err);
 	if (r == 0)
 		r = spec_seccomp(l->seccomp, s, err);
+	if (r == 0)
+		r = spec_hooks(in, s, err);
 	return r < 0 ? rt_err_prefix(err, "config.json") : 0;
 }
 

@@ -22,6 +22,9 @@ struct rt_spec_in {
 	const char *root_tag, *root_path;
 	/* Per mount index: the share entry of a bind mount ("m0"), NULL otherwise. */
 	const char *const *bind_names;
+	/* The startContainer hooks' state (OCI_STATE_VIEW_GUEST_HOOK); NULL when
+	 * there are no such hooks. */
+	const char *hook_state;
 };
 
 /* Whether a config.json mount is a bind mount (type "bind" or a bind option). */

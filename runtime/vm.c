@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,9 +59,34 @@ int rt_vm_launch(const struct rt_globals *g, struct rt_container *c, const struc
 	return rt_launch_vmm(g, c, cfg, &f, cpus, mem, o, !o->detach, err);
 }
 
-int rt_vm_start(const struct rt_globals *g, struct rt_container *c, struct rt_err *err)
+/* As runc, which waits for a startContainer hook without a timeout for ever. */
+static int vm_start_timeout_ms(const struct oci_config *cfg)
 {
-	return rt_ctl_request(c->dir, PROTO_START, err);
+	const struct oci_hook_list *l = cfg ? &cfg->hooks[OCI_HOOK_START_CONTAINER] : NULL;
+	long long ms = RT_CTL_TIMEOUT_MS;
+
+	for (size_t i = 0; l && i < l->n; i++) {
+		if (!l->v[i].has_timeout)
+			return -1;
+		ms += (long long)l->v[i].timeout * 1000;
+	}
+	return ms > INT_MAX ? -1 : (int)ms;
+}
+
+int rt_vm_start(const struct rt_globals *g, struct rt_container *c, const struct oci_config *cfg,
+		struct rt_err *err)
+{
+	struct agent_conn conn;
+	struct proto_result res;
+	int r;
+
+	r = rt_ctl_open(c->dir, &conn, err);
+	if (r < 0)
+		return r;
+	conn.timeout_ms = vm_start_timeout_ms(cfg);
+	r = rt_ctl_call(&conn, PROTO_START, &res, err);
+	agent_close(&conn);
+	return r;
 }
 
 int rt_vm_kill(const struct rt_globals *g, struct rt_container *c, int sig, bool all,
@@ -99,27 +125,6 @@ int rt_vm_pause(const struct rt_globals *g, struct rt_container *c, struct rt_er
 int rt_vm_resume(const struct rt_globals *g, struct rt_container *c, struct rt_err *err)
 {
 	return rt_ctl_request(c->dir, CTL_RESUME, err);
-}
-
-int rt_vm_update(const struct rt_globals *g, struct rt_container *c,
-		 const struct oci_resources *res, struct rt_err *err)
-{
-	if ((res->has_memory_limit && res->memory_limit) ||
-	    (res->has_memory_reservation && res->memory_reservation))
-		return rt_err_set(err, EINVAL,
-				  "resources.memory: the memory of a running VM cannot be changed "
-				  "(it is sized at create)");
-	if (res->has_pids_limit && res->pids_limit)
-		return rt_err_set(err, EINVAL,
-				  "resources.pids: cannot be changed in a running VM by runvm");
-	if (!c->st.rv.cgroup_dir || !c->st.rv.cgroup_dir[0]) {
-		if (res->has_cpu_quota || res->has_cpu_shares || res->cpu_cpus)
-			return rt_err_set(err, EINVAL,
-					  "resources.cpu: the container has no cgroup (no "
-					  "linux.cgroupsPath at create)");
-		return 0;
-	}
-	return rt_cgroup_apply(c->st.rv.cgroup_dir, res, err);
 }
 
 /* Foreground run: signals to us go to the VMM, which passes them on. */

@@ -25,8 +25,11 @@
 int rt_vm_launch(const struct rt_globals *g, struct rt_container *c, const struct oci_config *cfg,
 		 const char *rootfs, const struct rt_create_opts *o, struct rt_err *err);
 
-/* Starts the container process in a created VM. */
-int rt_vm_start(const struct rt_globals *g, struct rt_container *c, struct rt_err *err);
+/* Starts the container process in a created VM. cfg (may be NULL) is the
+ * container's config: its startContainer hooks run in the guest before the
+ * answer, so the wait grows by their timeouts (no limit if one has none). */
+int rt_vm_start(const struct rt_globals *g, struct rt_container *c, const struct oci_config *cfg,
+		struct rt_err *err);
 
 /* Delivers sig to the container process (all: to every process of the container). */
 int rt_vm_kill(const struct rt_globals *g, struct rt_container *c, int sig, bool all,

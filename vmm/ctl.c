@@ -80,6 +80,8 @@ static int ctl_encode(struct pconn *agent, const struct ctl_req *q, uint32_t gid
 		return proto_enc_resize(&agent->tx, gid, &q->rsz);
 	case PROTO_EXEC:
 		return proto_enc_exec(&agent->tx, gid, &q->exec);
+	case PROTO_UPDATE:
+		return proto_enc_update(&agent->tx, gid, &q->upd);
 	default:
 		return proto_enc_empty(&agent->tx, q->type, gid);
 	}
@@ -157,6 +159,7 @@ static bool ctl_client_request(struct ctl_client *cl, const struct proto_hdr *h,
 		ctl_forward(cl, h, &q);
 	}
 	proto_exec_free(&q.exec);
+	proto_update_free(&q.upd);
 	return true;
 }
 

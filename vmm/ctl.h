@@ -75,6 +75,7 @@ struct ctl_req {
 	struct proto_signal sig;  /* PROTO_SIGNAL */
 	struct proto_resize rsz;  /* PROTO_RESIZE */
 	struct proto_exec exec;   /* PROTO_EXEC: free with proto_exec_free */
+	struct proto_update upd;  /* PROTO_UPDATE: free with proto_update_free */
 };
 
 /* 0: a request to act on. -EPROTO: not a request at all (id 0): drop the client.

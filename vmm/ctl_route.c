@@ -137,6 +137,29 @@ static int ctl_req_fail(struct proto_result *err, int e, const char *fmt, ...)
 	return e;
 }
 
+/* Files of the container's own cgroup only; the guest checks this too. */
+static int ctl_req_update(const struct proto_hdr *h, const uint8_t *p, struct ctl_req *req,
+			  struct proto_result *err)
+{
+	int ret = proto_dec_update(p, h->len, &req->upd);
+
+	if (ret) {
+		proto_update_free(&req->upd);
+		return ctl_req_fail(err, ret, "malformed request of type %u", h->type);
+	}
+	for (uint32_t i = 0; i < req->upd.n_cgroup; i++) {
+		const char *k = req->upd.cgroup[i].key;
+
+		if (!k[0] || k[0] == '.' || strchr(k, '/') || !strncmp(k, "cgroup.", 7)) {
+			ret = ctl_req_fail(err, -EINVAL, "update: cgroup file \"%s\" is not allowed",
+					   k);
+			proto_update_free(&req->upd);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 int ctl_req_parse(const struct proto_hdr *h, const uint8_t *p, struct ctl_req *req,
 		  struct proto_result *err)
 {
@@ -170,6 +193,8 @@ int ctl_req_parse(const struct proto_hdr *h, const uint8_t *p, struct ctl_req *r
 	case PROTO_RESIZE:
 		ret = proto_dec_resize(p, h->len, &req->rsz);
 		break;
+	case PROTO_UPDATE:
+		return ctl_req_update(h, p, req, err);
 	case PROTO_EXEC:
 		ret = proto_dec_exec(p, h->len, &req->exec);
 		if (ret) {

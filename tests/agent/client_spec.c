@@ -52,6 +52,8 @@ struct lists {
 	struct proto_kv sysctl[MAX_ITEMS], cgroup[MAX_ITEMS];
 	struct proto_scmp_rule rules[MAX_ITEMS];
 	struct proto_scmp_arg args[MAX_ITEMS];
+	struct proto_hook hooks[MAX_ITEMS];
+	const char *hook_args[MAX_ITEMS][3];
 };
 
 static struct lists L;
@@ -209,6 +211,30 @@ static int add_seccomp_rule(struct proto_spec *s, const char *v)
 	return 0;
 }
 
+/* --hook TIMEOUT:SCRIPT: a startContainer hook running /bin/sh -c SCRIPT with
+ * HOOK_ENV=from-hook as its whole environment; the state is the runtime's kind. */
+static const char *hook_env[] = { "HOOK_ENV=from-hook", "PATH=/bin" };
+
+static int add_hook(struct proto_spec *s, const char *v)
+{
+	char *end;
+	unsigned long t = strtoul(v, &end, 10);
+	const char **a = L.hook_args[s->n_hooks];
+
+	if (*end != ':' || full(s->n_hooks, "hooks"))
+		return -EINVAL;
+	a[0] = "sh";
+	a[1] = "-c";
+	a[2] = end + 1;
+	L.hooks[s->n_hooks] = (struct proto_hook){ "/bin/sh", { 3, a }, { 2, hook_env },
+						   (uint32_t)t };
+	s->hooks = L.hooks;
+	s->n_hooks++;
+	s->hook_state = "{\"ociVersion\":\"1.0.2\",\"id\":\"agent-test\",\"status\":\"created\","
+			"\"bundle\":\"/nonexistent\",\"annotations\":{}}";
+	return 0;
+}
+
 static int add_mount(struct proto_spec *s, const char *v)
 {
 	char *copy = strdup(v), *src = strtok(copy, ":"), *dst = strtok(NULL, ":");
@@ -275,6 +301,8 @@ int client_spec_option(struct proto_spec *s, struct proto_process *p, const char
 		return add_kv(L.cgroup, &s->n_cgroup, v);
 	else if (!strcmp(name, "--mount"))
 		return add_mount(s, v);
+	else if (!strcmp(name, "--hook"))
+		return add_hook(s, v);
 	else if (!strcmp(name, "--oom-score")) {
 		p->oom_score_adj = atoi(v);
 		p->flags |= PROTO_PROC_OOM_SCORE;

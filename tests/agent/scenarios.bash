@@ -183,6 +183,30 @@ if sel "exec"; then
 	want "exec: a missing executable, runc's wording"
 fi
 
+if sel "startContainer"; then
+	# $R is the rootfs on this machine only without a VM.
+	host_sees() { [ -n "$vm" ] || [ -s "$R/tmp/$1" ]; }
+	rm -f "$R"/tmp/hook-* "$R/tmp/ran"
+	run --hostname hookbox --hook '0:cat >/tmp/hook-state; echo "$HOOK_ENV $(hostname)" >/tmp/hook-env' \
+		--hook '5:echo second >>/tmp/hook-env' -- sh -c 'cat /tmp/hook-state; echo; cat /tmp/hook-env'
+	[ "$rc" = 0 ] && has '{"pid":1,"ociVersion":"1.0.2","id":"agent-test","status":"created"' "$T/out" &&
+		has "from-hook hookbox" "$T/out" && [ "$(tail -n 1 "$T/out")" = second ] &&
+		host_sees hook-state
+	want "startContainer hooks: in the container, in order, state on stdin, files in the rootfs"
+	run --hook '0:echo hook-broke >&2; exit 3' --hook '0:echo x >/tmp/hook-never' -- \
+		sh -c 'echo ran >/tmp/ran; echo ran'
+	[ "$rc" != 0 ] && ! has ran "$T/out" && [ ! -e "$R/tmp/ran" ] && [ ! -e "$R/tmp/hook-never" ] &&
+		has 'start-error: startContainer hook #0 (/bin/sh): exit status 3: hook-broke' "$T/status"
+	want "a failing startContainer hook fails start, names the hook, and nothing else runs"
+	# A guest's boot in a loaded test host can take a minute; the hook, 10.
+	t0=$(date +%s)
+	run --hook '1:sleep 600' -- sh -c 'echo ran; echo ran >/tmp/ran'
+	[ "$rc" != 0 ] && [ $(($(date +%s) - t0)) -lt "$([ -n "$vm" ] && echo 200 || echo 20)" ] &&
+		! has ran "$T/out" &&
+		has 'start-error: startContainer hook #0 (/bin/sh): timed out after 1 s (killed)' "$T/status"
+	want "a startContainer hook over its timeout is killed and fails start"
+fi
+
 if sel "ps"; then
 	run --ps -- sleep 1
 	grep -qE '^ps: [0-9]+' "$T/err"

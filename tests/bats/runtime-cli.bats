@@ -105,7 +105,7 @@ no_state_left() {
 	run "$RUNVM" features
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.ociVersionMin == "1.0.0" and (.ociVersionMax | startswith("1."))'
-	echo "$output" | jq -e '(.hooks | length) == 5 and (.hooks | index("startContainer") == null)'
+	echo "$output" | jq -e '(.hooks | length) == 6 and (.hooks | index("startContainer") != null)'
 	echo "$output" | jq -e '.mountOptions | index("bind") != null and index("idmap") == null'
 	echo "$output" | jq -e '.linux.namespaces | index("user") == null and index("network") != null'
 	echo "$output" | jq -e '.linux.apparmor.enabled == false and .linux.selinux.enabled == false'
@@ -335,4 +335,35 @@ no_state_left() {
 	run rv update --resources - s2 <<<'{"memory":{"limit":"x"}}'
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"resources.memory.limit: expected an integer"* ]]
+}
+
+@test "--preserve-fds N > 0 is refused naming the fd; 0 is accepted; nothing is left behind" {
+	good_config
+	echo data >"$BATS_TEST_TMPDIR/f"
+	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 1 --bundle '$BUNDLE' p1 3<'$BATS_TEST_TMPDIR/f'"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 1: fd 3 (a regular file) cannot be passed into the container"* ]]
+	no_state_left p1
+	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 2 --bundle '$BUNDLE' p2 3< <(echo x) 4<&-"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"fd 3 (a pipe) cannot be passed into the container"* ]]
+	no_state_left p2
+	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 1 --bundle '$BUNDLE' p3 3<&-"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 1: fd 3 is not open"* ]]
+	no_state_left p3
+	start_sleeper
+	fake_container s3 running "$SLEEPER"
+	run bash -c "'$RUNVM' --root '$RROOT' exec --preserve-fds 1 s3 true 3<'$BATS_TEST_TMPDIR/f'"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"exec: --preserve-fds 1: fd 3 (a regular file) cannot be passed into the container"* ]]
+	# 0 passes the check: this create goes on to fail on its missing bundle.
+	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 0 --bundle /nonexistent p4 3<&-"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"preserve-fds"* ]] && [[ "$output" == *"/nonexistent"* ]]
+	no_state_left p4
 }

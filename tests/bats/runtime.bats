@@ -418,3 +418,68 @@ wait_status() { # ID STATUS: waits up to 60 s for the state to say STATUS
 	rmdir /sys/fs/cgroup/runvm-test
 	assert_clean g1
 }
+
+@test "startContainer hooks run in the guest, in the container, before its process" {
+	rm -f "$BATS_FILE_TMPDIR/rootfs/tmp/hook-marker-h1"
+	b=$(bundle b cat /tmp/hook-marker-h1)
+	# The hook reads the state (status created, our id) and leaves a marker that
+	# the container's process cats.
+	bb_config "$b" '.hooks.startContainer = [{"path": "/bin/sh", "timeout": 60, "args": ["sh", "-c",
+		"read -r s; case \"$s\" in *\\\"status\\\":\\\"created\\\"*\\\"id\\\":\\\"h1\\\"*|*\\\"id\\\":\\\"h1\\\"*\\\"status\\\":\\\"created\\\"*) echo marker-$(hostname) >/tmp/hook-marker-h1;; *) echo \"bad state: $s\" >&2; exit 9;; esac"]}]
+		| .hostname = "hooked"'
+	run rv run --bundle "$b" h1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = marker-hooked ]
+	[ "$(cat "$BATS_FILE_TMPDIR/rootfs/tmp/hook-marker-h1")" = marker-hooked ]
+	assert_clean h1
+}
+
+@test "a failing startContainer hook fails start with its name, and the process never runs" {
+	rm -f "$BATS_FILE_TMPDIR/rootfs/tmp/ran-h2"
+	b=$(bundle b sh -c 'echo ran >/tmp/ran-h2; echo ran')
+	bb_config "$b" '.hooks.startContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "echo hook-says-no >&2; exit 4"]}]'
+	rvd create --bundle "$b" h2
+	run rv start h2
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'startContainer hook #0 (/bin/sh): exit status 4: hook-says-no'* ]]
+	wait_status h2 stopped
+	[ ! -e "$BATS_FILE_TMPDIR/rootfs/tmp/ran-h2" ]
+	! grep -q ran "$BATS_TEST_TMPDIR/out"
+	rv delete h2
+	assert_clean h2
+}
+
+@test "update: memory and pids limits reach the container's cgroup in the guest; more than the VM's RAM is refused" {
+	b=$(bundle b sleep 1000)
+	# A cgroup namespace, so that /sys/fs/cgroup in the container is its own cgroup.
+	bb_config "$b" '.linux.namespaces += [{"type": "cgroup"}]'
+	rvd run -d --bundle "$b" u1
+	run rv update --memory 64m u1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run rv update --pids-limit 20 u1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run rv exec u1 cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max
+	echo "$output"
+	[ "$output" = $'67108864\n20' ]
+	run rv update --memory 64g u1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" =~ "more than the VM's "[0-9]+" MiB of RAM, which cannot grow (no memory hotplug)" ]]
+	rv pause u1
+	run rv update --pids-limit 30 u1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the container is paused"* ]]
+	rv resume u1
+	run rv update --resources - u1 <<<'{"pids": {"limit": -1}}'
+	[ "$status" -eq 0 ]
+	run rv exec u1 cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max
+	echo "$output"
+	[ "$output" = $'67108864\nmax' ]
+	rv delete --force u1
+	assert_clean u1
+}

@@ -22,6 +22,7 @@ static void fuzz_payload(const uint8_t *p, size_t n)
 	struct proto_buf b;
 	struct proto_spec s;
 	struct proto_exec e;
+	struct proto_update u;
 	struct proto_result r;
 	struct agent_event ev;
 	uint32_t pids[4], count;
@@ -33,6 +34,9 @@ static void fuzz_payload(const uint8_t *p, size_t n)
 	if (!proto_dec_exec(p, n, &e))
 		same_bytes(&b, proto_enc_exec(&b, 1, &e), p, n);
 	proto_exec_free(&e);
+	if (!proto_dec_update(p, n, &u))
+		same_bytes(&b, proto_enc_update(&b, 1, &u), p, n);
+	proto_update_free(&u);
 	if (!proto_dec_result(p, n, &r))
 		same_bytes(&b, proto_enc_result(&b, PROTO_RESULT, 1, &r), p, n);
 	proto_dec_hello(p, n, &(struct proto_hello){ 0 });

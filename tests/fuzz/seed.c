@@ -32,6 +32,7 @@ static void seed_spec(const char *dir, struct proto_buf *b)
 	static struct proto_device d = { "/dev/fuse", 'c', 10, 229, 0666, 0, 0, PROTO_DEV_MODE };
 	static struct proto_scmp_arg a = { 1, PROTO_SCMP_MASKED_EQ, 0xff, 8 };
 	static struct proto_scmp_rule r = { { 2, names }, PROTO_SCMP_ERRNO, EPERM, 1, &a };
+	static struct proto_hook hk = { "/bin/hook", { 3, args }, { 1, env }, 5 };
 	struct proto_spec s = {
 		.id = "c1", .root_path = "/rootfs", .flags = PROTO_SPEC_SECCOMP,
 		.namespaces = PROTO_NS_PID, .hostname = "h",
@@ -42,13 +43,17 @@ static void seed_spec(const char *dir, struct proto_buf *b)
 		.masked = { 1, paths }, .n_devices = 1, .devices = &d, .n_cgroup = 1, .cgroup = &kv,
 		.seccomp = { .default_action = PROTO_SCMP_ALLOW, .archs = { 1, archs },
 			     .n_rules = 1, .rules = &r },
+		.n_hooks = 1, .hooks = &hk, .hook_state = "{\"id\":\"c1\"}",
 	};
+	struct proto_update u = { .n_cgroup = 1, .cgroup = &kv };
 	struct proto_exec e = { .proc_id = 2, .process = s.process };
 
 	proto_enc_spec(b, 1, &s);
 	save(dir, "spec", b);
 	proto_enc_exec(b, 2, &e);
 	save(dir, "exec", b);
+	proto_enc_update(b, 3, &u);
+	save(dir, "update", b);
 }
 
 int main(int argc, char **argv)

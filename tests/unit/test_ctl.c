@@ -184,6 +184,29 @@ static void test_requests(void)
 	proto_put_u32(&b, 0);
 	proto_end(&b);
 	ok(parse(&b, &q, &err) < 0, "truncated SIGNAL refused");
+	{
+		struct proto_kv kv[] = { { "memory.max", "67108864" }, { "pids.max", "20" } };
+		struct proto_kv bad[] = { { "cgroup.procs", "1" } };
+		struct proto_kv path[] = { { "../x/memory.max", "1" } };
+		struct proto_update u = { .n_cgroup = 2, .cgroup = kv };
+
+		proto_enc_update(&b, 7, &u);
+		is_int(parse(&b, &q, &err), 0, "UPDATE");
+		ok(q.upd.n_cgroup == 2 && !strcmp(q.upd.cgroup[1].key, "pids.max") &&
+		   !strcmp(q.upd.cgroup[1].value, "20"), "decoded");
+		proto_update_free(&q.upd);
+		u = (struct proto_update){ .n_cgroup = 1, .cgroup = bad };
+		proto_enc_update(&b, 7, &u);
+		is_int(parse(&b, &q, &err), -EINVAL, "UPDATE of cgroup.procs refused");
+		ok(strstr(err.msg, "cgroup.procs") != NULL, "... naming the file: %s", err.msg);
+		u.cgroup = path;
+		proto_enc_update(&b, 7, &u);
+		is_int(parse(&b, &q, &err), -EINVAL, "UPDATE of a path refused");
+		proto_begin(&b, PROTO_UPDATE, 7);
+		proto_put_u32(&b, 3); /* three files, none there */
+		proto_end(&b);
+		is_int(parse(&b, &q, &err), -EBADMSG, "a truncated UPDATE refused");
+	}
 	proto_enc_empty(&b, PROTO_CREATE, 6);
 	is_int(parse(&b, &q, &err), -EOPNOTSUPP, "CREATE is not for clients");
 	proto_enc_empty(&b, PROTO_HELLO, 6);

@@ -90,6 +90,13 @@ static void test_views(void)
 	       "\"bundle\":\"/b\",\"annotations\":{\"k\":\"v \\\"quoted\\\"\"}}",
 	       "hook state: the OCI state document");
 	free(json);
+	is_int(oci_state_to_json(&s, OCI_STATE_VIEW_GUEST_HOOK, NULL, &json, &len, &err), 0,
+	       "guest hook view");
+	is_str(json,
+	       "{\"ociVersion\":\"1.1.0\",\"id\":\"c1\",\"status\":\"running\","
+	       "\"bundle\":\"/b\",\"annotations\":{\"k\":\"v \\\"quoted\\\"\"}}",
+	       "startContainer state: the same without pid, which the guest adds");
+	free(json);
 	is_int(oci_state_to_json(&s, OCI_STATE_VIEW_CLI, "  ", &json, &len, &err), 0, "pretty");
 	ok(!strncmp(json, "{\n  \"ociVersion\": \"1.1.0\",\n  \"id\"", 32), "two-space indent");
 	ok(json[len - 1] == '\n', "ends with a newline");
@@ -218,7 +225,7 @@ static void test_features(void)
 	v = yajl_tree_get(top, p_max, yajl_t_string);
 	is_str(v ? v->u.string : NULL, OCI_SPEC_VERSION, "ociVersionMax");
 	v = yajl_tree_get(top, p_hooks, yajl_t_array);
-	ok(v && v->u.array.len == 5, "five hooks: startContainer is not advertised");
+	ok(v && v->u.array.len == 6, "all six hooks, startContainer (in the guest) included");
 	v = yajl_tree_get(top, p_ns, yajl_t_array);
 	ok(v && v->u.array.len == 6, "namespaces without user and time");
 	ok(yajl_tree_get(top, p_aa, yajl_t_false) != NULL, "apparmor disabled");

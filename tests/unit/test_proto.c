@@ -44,6 +44,14 @@ static struct proto_scmp_rule rules[] = {
 	{ { 1, sc_names2 }, PROTO_SCMP_ALLOW, 0, 2, sc_args },
 };
 
+static const char *hook_args[] = { "hook", "--flag", "" };
+static const char *hook_env[] = { "A=1" };
+static struct proto_hook hooks[] = {
+	{ "/bin/hook", { 3, hook_args }, { 1, hook_env }, 5 },
+	{ "/usr/bin/other", { 0, NULL }, { 0, NULL }, 0 },
+};
+static const char hook_state[] = "{\"ociVersion\":\"1.1.0\",\"id\":\"c1\"}";
+
 static void fill_process(struct proto_process *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -94,6 +102,9 @@ static void fill_spec(struct proto_spec *s)
 	s->seccomp.archs = (struct proto_strv){ 2, archs };
 	s->seccomp.n_rules = 2;
 	s->seccomp.rules = rules;
+	s->n_hooks = 2;
+	s->hooks = hooks;
+	s->hook_state = hook_state;
 }
 
 static int strv_eq(const struct proto_strv *a, const struct proto_strv *b)
@@ -156,13 +167,20 @@ static int spec_eq(const struct proto_spec *a, const struct proto_spec *b)
 		 kvs_eq(a->sysctl, b->sysctl, a->n_sysctl) && strv_eq(&a->masked, &b->masked) &&
 		 strv_eq(&a->readonly, &b->readonly) && a->n_devices == b->n_devices &&
 		 a->n_cgroup == b->n_cgroup && kvs_eq(a->cgroup, b->cgroup, a->n_cgroup) &&
-		 seccomp_eq(&a->seccomp, &b->seccomp);
+		 seccomp_eq(&a->seccomp, &b->seccomp) && a->n_hooks == b->n_hooks &&
+		 !strcmp(a->hook_state ? a->hook_state : "", b->hook_state);
 
 	for (uint32_t i = 0; eq && i < a->n_mounts; i++) {
 		const struct proto_mount *x = &a->mounts[i], *y = &b->mounts[i];
 
 		eq = !strcmp(x->source, y->source) && !strcmp(x->destination, y->destination) &&
 		     !strcmp(x->type, y->type) && strv_eq(&x->options, &y->options);
+	}
+	for (uint32_t i = 0; eq && i < a->n_hooks; i++) {
+		const struct proto_hook *x = &a->hooks[i], *y = &b->hooks[i];
+
+		eq = !strcmp(x->path, y->path) && strv_eq(&x->args, &y->args) &&
+		     strv_eq(&x->env, &y->env) && x->timeout == y->timeout;
 	}
 	for (uint32_t i = 0; eq && i < a->n_devices; i++) {
 		const struct proto_device *x = &a->devices[i], *y = &b->devices[i];
@@ -325,6 +343,122 @@ static void test_spec(void)
 	ok(!proto_dec_spec(p, len, &d) && !strcmp(d.id, "") && d.process.args.n == 0 &&
 		   d.process.args.v && !d.process.args.v[0], "and decodes to empty strings and lists");
 	proto_spec_free(&d);
+	proto_buf_fini(&b);
+}
+
+/* Encodes s, then decodes it: the decoder's answer. */
+static int spec_trip(const struct proto_spec *s)
+{
+	struct proto_spec d;
+	struct proto_buf b;
+	uint32_t len;
+	const uint8_t *p;
+	int ret;
+
+	proto_buf_init(&b);
+	ret = proto_enc_spec(&b, 1, s);
+	if (!ret) {
+		p = framed(&b, PROTO_CREATE, 1, &len);
+		ret = proto_dec_spec(p, len, &d);
+		proto_spec_free(&d);
+	}
+	proto_buf_fini(&b);
+	return ret;
+}
+
+static void test_hooks(void)
+{
+	struct proto_spec s, d;
+	struct proto_hook rel = { "bin/hook", { 0, NULL }, { 0, NULL }, 0 };
+	struct proto_buf b;
+	uint32_t len;
+	const uint8_t *p;
+
+	fill_spec(&s);
+	proto_buf_init(&b);
+	proto_enc_spec(&b, 3, &s);
+	p = framed(&b, PROTO_CREATE, 3, &len);
+	ok(!proto_dec_spec(p, len, &d) && d.n_hooks == 2 && !strcmp(d.hooks[0].path, "/bin/hook") &&
+		   d.hooks[0].timeout == 5 && d.hooks[0].args.v[3] == NULL &&
+		   !strcmp(d.hooks[0].args.v[2], "") && d.hooks[1].args.n == 0 &&
+		   d.hooks[1].env.v && !d.hooks[1].env.v[0] && !strcmp(d.hook_state, hook_state),
+	   "startContainer hooks: path, args, env, timeout and state survive");
+	proto_spec_free(&d);
+	/* The hooks are the message's tail: cut inside them. */
+	is_int(proto_dec_spec(p, len - 1, &d), -EBADMSG, "a spec cut inside its state is refused");
+	proto_spec_free(&d);
+	is_int(proto_dec_spec(p, len - 40, &d), -EBADMSG, "a spec cut inside its hooks is refused");
+	proto_spec_free(&d);
+	proto_buf_fini(&b);
+
+	s.hook_state = "";
+	is_int(spec_trip(&s), -EINVAL, "hooks without a state are refused by the encoder");
+	s.hook_state = "[1]";
+	is_int(spec_trip(&s), -EINVAL, "a state that is not an object is refused");
+	s.hook_state = hook_state;
+	s.hooks = &rel;
+	s.n_hooks = 1;
+	is_int(spec_trip(&s), -EINVAL, "a relative hook path is refused");
+	s.n_hooks = PROTO_MAX_HOOKS + 1;
+	is_int(spec_trip(&s), -E2BIG, "more than PROTO_MAX_HOOKS hooks are refused");
+	s.n_hooks = 0;
+	s.hook_state = NULL;
+	is_int(spec_trip(&s), 0, "no hooks, no state");
+	s.hook_state = hook_state;
+	is_int(spec_trip(&s), 0, "a state without hooks is harmless");
+}
+
+/* The decoder alone, on a payload with a relative hook path written by hand. */
+static void test_hooks_decoder(void)
+{
+	struct proto_spec s, d;
+	struct proto_buf b;
+	uint32_t len;
+	uint8_t *p;
+	int at = -1;
+
+	memset(&s, 0, sizeof(s));
+	s.n_hooks = 1;
+	s.hooks = hooks;
+	s.hook_state = "{}";
+	proto_buf_init(&b);
+	is_int(proto_enc_spec(&b, 1, &s), 0, "a spec with one hook and an empty state encodes");
+	p = (uint8_t *)framed(&b, PROTO_CREATE, 1, &len);
+	for (uint32_t i = 0; i + 9 <= len; i++)
+		if (!memcmp(p + i, "/bin/hook", 9))
+			at = (int)i;
+	ok(at > 0, "the hook's path is in the payload");
+	if (at > 0) {
+		p[at] = 'x';
+		is_int(proto_dec_spec(p, len, &d), -EINVAL, "the decoder refuses a relative hook path");
+		proto_spec_free(&d);
+	}
+	proto_buf_fini(&b);
+}
+
+static void test_update(void)
+{
+	struct proto_kv kv[] = { { "memory.max", "67108864" }, { "pids.max", "20" } };
+	struct proto_update u = { .n_cgroup = 2, .cgroup = kv }, d;
+	struct proto_buf b;
+	uint32_t len, bad = 0;
+	const uint8_t *p;
+
+	proto_buf_init(&b);
+	is_int(proto_enc_update(&b, 9, &u), 0, "UPDATE encodes");
+	p = framed(&b, PROTO_UPDATE, 9, &len);
+	ok(!proto_dec_update(p, len, &d) && d.n_cgroup == 2 && !strcmp(d.cgroup[0].key, "memory.max") &&
+		   !strcmp(d.cgroup[1].value, "20"), "UPDATE round trip");
+	proto_update_free(&d);
+	for (uint32_t cut = 0; cut < len; cut++) {
+		bad += proto_dec_update(p, cut, &d) == 0;
+		proto_update_free(&d);
+	}
+	is_int(bad, 0, "every truncation of UPDATE is refused");
+	proto_buf_fini(&b);
+	u.n_cgroup = PROTO_MAX_KV + 1;
+	proto_buf_init(&b);
+	is_int(proto_enc_update(&b, 9, &u), -E2BIG, "UPDATE over PROTO_MAX_KV files is refused");
 	proto_buf_fini(&b);
 }
 
@@ -538,6 +672,9 @@ int main(void)
 	test_bad_small();
 	test_spec();
 	test_exec();
+	test_hooks();
+	test_hooks_decoder();
+	test_update();
 	test_oversized();
 	test_bad_values();
 	test_stream();

@@ -4,11 +4,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "runtime/cmds.h"
 #include "runtime/container.h"
 #include "runtime/logging.h"
+#include "runtime/ops.h"
 #include "runtime/rt.h"
 #include "runtime/signal.h"
 #include "tests/unit/tap.h"
@@ -279,6 +281,34 @@ static void test_log_lines(void)
 	   "short buffer refused");
 }
 
+/* The fds are put high, out of the way of the harness's own. */
+static void test_preserve_fds(void)
+{
+	struct rt_err err = { 0 };
+	int p[2];
+
+	is_int(rt_preserve_fds_check(3, 0, &err), 0, "--preserve-fds 0 is fine");
+	if (pipe(p) < 0 || dup2(p[0], 200) < 0 || dup2(p[1], 201) < 0) {
+		ok(0, "pipe for --preserve-fds");
+		return;
+	}
+	close(p[0]);
+	close(p[1]);
+	close(202);
+	ok(rt_preserve_fds_check(200, 2, &err) < 0, "--preserve-fds with a pipe is refused");
+	ok(strstr(err.msg, "--preserve-fds 2: fd 200 (a pipe) cannot be passed into the container") &&
+		   strstr(err.msg, "only stdio"), "naming the fd, what it is, and why: %s", err.msg);
+	is_int(rt_preserve_fds_check(202, 1, &err), -EBADF, "a closed fd is refused");
+	ok(strstr(err.msg, "fd 202 is not open") != NULL, "saying so: %s", err.msg);
+	if (dup2(0, 202) >= 0) {
+		rt_preserve_fds_check(202, 1, &err);
+		ok(strstr(err.msg, "fd 202 (a ") != NULL, "stdin's kind is named: %s", err.msg);
+	}
+	close(200);
+	close(201);
+	close(202);
+}
+
 int main(void)
 {
 	test_ids();
@@ -290,5 +320,6 @@ int main(void)
 	test_bytes();
 	test_update_args();
 	test_log_lines();
+	test_preserve_fds();
 	return tap_done();
 }

@@ -69,7 +69,7 @@ static void test_full(void)
 {
 	static const char *const names[] = { NULL, "m0", "m1", NULL };
 	struct oci_config *c = cfg_of(full_doc);
-	struct rt_spec_in in = { c, "ctr1", RT_SHARE_TAG, "rootfs", names };
+	struct rt_spec_in in = { c, "ctr1", RT_SHARE_TAG, "rootfs", names, NULL };
 	struct proto_spec s;
 	struct rt_err err;
 	const struct proto_process *p = &s.process;
@@ -181,7 +181,7 @@ static void test_minimal(void)
 {
 	struct oci_config *c = cfg_of("{'ociVersion':'1.0.0','root':{'path':'r'},"
 				      "'process':{'args':['true'],'cwd':'/','user':{'uid':0,'gid':0}}}");
-	struct rt_spec_in in = { c, "m", NULL, "/", NULL };
+	struct rt_spec_in in = { c, "m", NULL, "/", NULL, NULL };
 	struct proto_spec s;
 	struct rt_err err;
 
@@ -205,7 +205,7 @@ static void test_minimal(void)
 static void refused(const char *doc, const char *const *names, const char *want, const char *what)
 {
 	struct oci_config *c = cfg_of(doc);
-	struct rt_spec_in in = { c, "x", RT_SHARE_TAG, "rootfs", names };
+	struct rt_spec_in in = { c, "x", RT_SHARE_TAG, "rootfs", names, NULL };
 	struct proto_spec s;
 	struct rt_err err = { 0 };
 
@@ -241,7 +241,7 @@ static void test_refusals(void)
 		struct oci_config *c = cfg_of("{" BASE "}}");
 		struct rt_err err = { 0 };
 		struct proto_spec s;
-		struct rt_spec_in in = { c, "x", "", "/", NULL };
+		struct rt_spec_in in = { c, "x", "", "/", NULL, NULL };
 
 		ok(c && rt_spec_build(&in, &s, &err) == 0, "valid config for the message prefix");
 		proto_spec_free(&s);
@@ -251,13 +251,48 @@ static void test_refusals(void)
 		struct oci_config *c = cfg_of("{" BASE "},'mounts':[{'destination':'/d','type':'bind','source':'/s'}]}");
 		struct rt_err err = { 0 };
 		struct proto_spec s;
-		struct rt_spec_in in = { c, "x", "", "/", NULL };
+		struct rt_spec_in in = { c, "x", "", "/", NULL, NULL };
 
 		ok(c && rt_spec_build(&in, &s, &err) < 0 && !strncmp(err.msg, "config.json: ", 13),
 		   "messages start with config.json");
 		proto_spec_free(&s);
 		oci_config_free(c);
 	}
+}
+
+static void test_hooks(void)
+{
+	struct oci_config *c = cfg_of("{" BASE "},'hooks':{'prestart':[{'path':'/host/only'}],"
+				      "'startContainer':[{'path':'/bin/sh','args':['sh','-c','true'],"
+				      "'env':['A=1'],'timeout':7},{'path':'/bin/true'}]}}");
+	struct rt_spec_in in = { c, "x", "", "/", NULL, "{\"id\":\"x\"}" };
+	struct proto_spec s, d;
+	struct proto_buf b;
+	struct rt_err err;
+
+	if (!c) {
+		ok(0, "hooks config parses");
+		return;
+	}
+	is_int(rt_spec_build(&in, &s, &err), 0, "startContainer hooks translate");
+	ok(s.n_hooks == 2 && !strcmp(s.hooks[0].path, "/bin/sh") && s.hooks[0].args.n == 3 &&
+		   !strcmp(s.hooks[0].args.v[2], "true") && s.hooks[0].env.n == 1 &&
+		   s.hooks[0].timeout == 7 && s.hooks[1].timeout == 0 && s.hooks[1].args.n == 0,
+	   "only startContainer goes to the guest, with args, env and timeout");
+	is_str(s.hook_state, "{\"id\":\"x\"}", "with the pre-rendered state");
+	proto_buf_init(&b);
+	ok(!proto_enc_spec(&b, 1, &s) &&
+		   !proto_dec_spec(b.data + PROTO_HDR_SIZE, b.len - PROTO_HDR_SIZE, &d) &&
+		   d.n_hooks == 2 && !strcmp(d.hooks[1].path, "/bin/true"),
+	   "and survive the wire");
+	proto_spec_free(&d);
+	proto_buf_fini(&b);
+	proto_spec_free(&s);
+	in.hook_state = NULL;
+	ok(rt_spec_build(&in, &s, &err) < 0 && strstr(err.msg, "hooks.startContainer"),
+	   "hooks without a state are an error naming hooks.startContainer");
+	proto_spec_free(&s);
+	oci_config_free(c);
 }
 
 static void test_resources(void)
@@ -322,6 +357,7 @@ int main(void)
 	test_full();
 	test_minimal();
 	test_refusals();
+	test_hooks();
 	test_resources();
 	test_exec_process();
 	return tap_done();
