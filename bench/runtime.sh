@@ -9,15 +9,16 @@
 #   2. memory of one idle sandbox (`run -d` of sleep, plus one `exec --detach`):
 #      PSS of the VMM, its virtiofsd and the exec proxy, guest RAM touched;
 #   3. exec latency: `exec ID true`, median of N, runvm vs runc vs crun;
-#   4. stdout throughput guest->host: `run` of `head -c SIZE /dev/zero` into a pipe,
+#   4. stdout throughput guest->host: `run` of `dd if=/dev/zero bs=1M` into a pipe,
 #      timed from the first byte to EOF (so boot is not in it);
 #   5. density: idle runvm sandboxes started one by one until creation fails,
 #      MemAvailable drops below a margin, or a count or time limit is reached.
 # Every step has a time limit; every container, VMM and helper is removed on exit,
 # interrupts included.
 # Usage: tests/testhost/run bench/runtime.sh [N]   (or directly on a real KVM host, as root)
-# Environment: BENCH_THROUGHPUT_MIB=200, BENCH_DENSITY_MAX=200 (0 skips density),
-#   BENCH_STEPS="cold mem thr density" (mem includes exec), BENCH_DENSITY_SECS=900, BENCH_DENSITY_MARGIN_MIB=384, BENCH_STEP_TIMEOUT=180
+# Environment: BENCH_STEPS="cold mem thr density" (mem includes exec),
+#   BENCH_THROUGHPUT_MIB=200, BENCH_DENSITY_MAX=200 (0 skips density),
+#   BENCH_DENSITY_SECS=900, BENCH_DENSITY_MARGIN_MIB=384, BENCH_STEP_TIMEOUT=180
 #   (the test host passes them in only when named in TESTHOST_PASSENV). The test host's
 #   RAM (TESTHOST_MEM) bounds the density figure; the README's run used 2048 MiB.
 set -uo pipefail
