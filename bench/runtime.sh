@@ -138,7 +138,7 @@ if step cold; then
 	# the coprocess itself (not under timeout(1), whose death would orphan it): the
 	# deadline is kept here, and QEMU and virtiofsd are killed by PID either way.
 	qemu_true() {
-		local s=$T/q.sock t0 line part= vfs qpid ok= rc end=$((SECONDS + STEP))
+		local s=$T/q.sock t0 line part='' vfs qpid ok='' rc end=$((SECONDS + STEP))
 		rm -f "$s"
 		t0=$(now)
 		"$VIRTIOFSD" --socket-path="$s" -o source="$T/rootfs" -o cache=none -o sandbox=chroot \
