@@ -7,6 +7,8 @@
 # the test host's virtio-fs root, to see what the filesystem under virtiofsd costs).
 # Usage: tests/testhost/run bench/fs_latency.sh [N]   (N=200)
 #   FS_LAT_VMMS="runvm qemu"  FS_LAT_VFSD_ARGS="..." extra virtiofsd options, both VMMs
+#   FS_LAT_ALT=PATH: another runvm-vmm binary, as VMM "alt" (before/after a change)
+#   FS_LAT_LIMIT=600: seconds per VM
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=$PWD/build
@@ -67,7 +69,7 @@ run_vm() {
 	shift
 	"$@" >"$T/$name.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 9000); do
+	for _ in $(seq $((${FS_LAT_LIMIT:-600} * 10))); do
 		grep -q "LAT done" "$T/$name.log" && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
@@ -91,8 +93,10 @@ start_vfsd() { # start_vfsd SOCK DIR: the C virtiofsd with runvm-vmm's options
 
 for vmm in $VMMS; do
 	case $vmm in
-	runvm)
-		run_vm runvm "$B/runvm-vmm" --kernel "$K" --initrd "$I" --mem 512 --serial - \
+	runvm | alt)
+		bin=$B/runvm-vmm
+		[ "$vmm" = alt ] && bin=${FS_LAT_ALT:?FS_LAT_ALT=PATH names the other runvm-vmm}
+		run_vm "$vmm" "$bin" --kernel "$K" --initrd "$I" --mem 512 --serial - \
 			--share "t=$T/t,ro" --share "data=$D" "${vfsd_opt[@]}" --cmdline "$CMD" ;;
 	qemu)
 		start_vfsd "$T/t.sock" "$T/t"
