@@ -243,6 +243,8 @@ static void vmm_remove_virtio(struct vmm *v)
 		}
 		if (vv->irq_fd >= 0)
 			close(vv->irq_fd);
+		if (vv->ack_fd >= 0)
+			close(vv->ack_fd);
 		if (vv->inited)
 			virtio_dev_fini(vv->dev);
 	}

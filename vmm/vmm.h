@@ -56,6 +56,7 @@ struct vmm_virtio {
 	struct virtio_dev *dev;
 	int irq_fd;                   /* irqfd: a write raises the device's GSI */
 	int notify_fd[VIRTIO_MAX_QUEUES]; /* ioeventfd per queue */
+	int ack_fd;                   /* ioeventfd on InterruptACK (direct_irq), or -1 */
 	bool inited;                  /* virtio_dev_init succeeded: fini it */
 };
 

@@ -83,6 +83,34 @@ wait_for() {
 	grep -q "sandbox=" "$BATS_TEST_TMPDIR/vmm.out"
 }
 
+# rust_virtiofsd: the Rust virtiofsd's path, or skip. Debian 12 has no package of it
+# (it comes with Debian 13); RUNVM_VIRTIOFSD_RUST=PATH names a build of it.
+rust_virtiofsd() {
+	local v
+	for v in "${RUNVM_VIRTIOFSD_RUST:-}" /usr/libexec/virtiofsd "$(command -v virtiofsd || true)"; do
+		[ -n "$v" ] && [ -x "$v" ] && "$v" --help 2>&1 | grep -q -- --shared-dir && {
+			echo "$v"
+			return 0
+		}
+	done
+	return 1
+}
+
+@test "the Rust virtiofsd: guest and host see each other's writes" {
+	need_kvm
+	vfsd=$(rust_virtiofsd) ||
+		skip "no Rust virtiofsd (Debian 12 has no package; RUNVM_VIRTIOFSD_RUST=PATH to test one)"
+	echo host >"$S/h"
+	guest_run 'mount -t virtiofs data /mnt && echo "got=$(cat /mnt/h)" && echo guest >/mnt/g &&
+		chmod 640 /mnt/g' \
+		--share "data=$S" --virtiofsd "$vfsd"
+	[ "$status" -eq 0 ]
+	grep -q "got=host" "$SERIAL"
+	[ "$(cat "$S/g")" = guest ]
+	[ "$(stat -c %a "$S/g")" = 640 ]
+	[[ "$output" == *"virtiofsd for 'data': sandbox="* ]]
+}
+
 # The guest copies host -> guest RAM -> host; hashes are taken on the host (hashing
 # 200 MB in the nested test host's guest alone takes minutes).
 @test "200 MB keep their sha256 through the share, both ways" {
@@ -102,7 +130,7 @@ wait_for() {
 }
 
 # many_files N: N small files created in the guest by 10 writers on 2 vCPUs, then
-# listed in the guest and on the host.
+# counted in the guest (a glob: readdir only, no lookup per name) and on the host.
 many_files() {
 	local n=$1
 	printf '%s\n' "mount -t virtiofs data /mnt && mkdir /mnt/many || exit 1
@@ -110,9 +138,10 @@ many_files() {
 			(i=\$w; while [ \$i -lt $n ]; do echo \$i >/mnt/many/f\$i; i=\$((i + 10)); done) &
 		done
 		wait
-		echo listed=\$(ls /mnt/many | wc -l)" >"$T/run.sh"
+		set -- /mnt/many/*
+		echo listed=\$#" >"$T/run.sh"
 	SERIAL=$BATS_TEST_TMPDIR/serial.log
-	run timeout 3000 "$VMM" --kernel "$KERNEL" --initrd "$TINITRD" --serial "$SERIAL" \
+	run timeout 1500 "$VMM" --kernel "$KERNEL" --initrd "$TINITRD" --serial "$SERIAL" \
 		--cpus 2 --mem 512 --share "t=$T,ro" --share "data=$S" \
 		--cmdline 'rvcmd="mkdir -p /tmp/t && mount -t virtiofs t /tmp/t && sh /tmp/t/run.sh"'
 	echo "$output"
@@ -123,19 +152,10 @@ many_files() {
 	[ "$(cat "$S/many/f0")" = 0 ]
 }
 
-@test "1,000 small files created in the guest are all listed on the host" {
-	need_fs
-	many_files 1000
-}
-
-# A FUSE round trip costs tens of milliseconds in the nested (TCG) test host, and the
-# rate falls as the directory grows: 10,000 files did not finish in 30 minutes there.
-# Seconds on a real KVM host.
+# About five FUSE requests per file; in the nested (TCG) test host a request costs
+# milliseconds (bench/fs_latency.sh), seconds in all on a real KVM host.
 @test "10,000 small files created in the guest are all listed on the host" {
 	need_fs
-	if [ "${TESTHOST:-}" = 1 ] && [ -z "${RUNVM_SLOW_TESTS:-}" ]; then
-		skip "over 30 minutes under nested TCG (TESTHOST_PASSENV=RUNVM_SLOW_TESTS RUNVM_SLOW_TESTS=1 to run it)"
-	fi
 	many_files 10000
 }
 

@@ -257,6 +257,54 @@ static void test_take_kick_fd(void)
 	close(mine);
 }
 
+/* In the VM the back-end gets the device's irqfd as its call fd: completions
+ * interrupt the guest without the event loop, and InterruptStatus keeps the
+ * used-buffer bit while the driver is active (acks of it are done in KVM). */
+static void test_direct_irq(void)
+{
+	struct fs_dev *f;
+	struct virtio_dev *d;
+	int be, call0 = -1, kick1 = -1, irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t one = 1, v = 0;
+
+	make_fs(&f, &be, "direct", F_V1 | F_PROTO | F_EVIDX);
+	d = fs_dev(f);
+	ok(d->direct_irq, "the device asks for direct interrupts");
+	is_int(d->irq_eventfd, -1, "no irqfd until the VMM gives one");
+	d->irq_eventfd = irqfd;
+	is_int(r32(d, VIRTIO_MMIO_INTERRUPT_STATUS), 0, "InterruptStatus clear before DRIVER_OK");
+	driver_setup(d);
+	fake_ack(be, VHU_SET_MEM_TABLE);
+	queue_start_acks(be);
+	queue_start_acks(be);
+	driver_ok(d);
+	check_start_messages(be, &call0, &kick1);
+	irqs = 0;
+	ok(call0 >= 0 && write(call0, &one, 8) == 8, "back-end signals its call fd");
+	ok(read(irqfd, &v, 8) == 8 && v == 1, "which is the irqfd itself");
+	is_int(run_loop(), -ETIMEDOUT, "the event loop is not involved");
+	is_int(irqs, 0, "no interrupt raised by the VMM");
+	is_int(r32(d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING,
+	       "InterruptStatus shows the used-buffer bit");
+	w32(d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	is_int(r32(d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING, "and keeps it");
+	for (unsigned q = 0; q < 2; q++) {
+		struct vhu_vring_state st = { .index = q, .num = 5 };
+
+		fake_ack(be, VHU_SET_VRING_ENABLE);
+		fake_reply(be, VHU_GET_VRING_BASE, &st, sizeof(st));
+	}
+	w32(d, VIRTIO_MMIO_STATUS, 0);
+	fake_skip(be, 10);
+	is_int(r32(d, VIRTIO_MMIO_INTERRUPT_STATUS), 0, "reset clears it");
+	close(call0);
+	close(kick1);
+	close(irqfd);
+	virtio_dev_fini(d);
+	fs_destroy(f);
+	close(be);
+}
+
 static void test_activate_refused(void)
 {
 	struct fs_dev *f;
@@ -351,6 +399,7 @@ int main(void)
 	test_config();
 	test_activate_call_kick_reset();
 	test_take_kick_fd();
+	test_direct_irq();
 	test_activate_refused();
 	test_hangup();
 	test_bad_backends();

@@ -62,6 +62,14 @@ static uint64_t fs_ring_va(const struct guest_mem *m, uint64_t gpa, uint64_t len
 	return p ? (uint64_t)(uintptr_t)p : 0;
 }
 
+/* The back-end raises the guest's interrupt through KVM's irqfd when the VMM gave
+ * us one (InterruptStatus then always shows the used-buffer bit); otherwise through
+ * our call eventfd and the event loop. */
+static int fs_call_fd(struct fs_dev *f)
+{
+	return f->dev.irq_eventfd >= 0 ? f->dev.irq_eventfd : f->call_fd;
+}
+
 static int fs_start_queue(struct fs_dev *f, unsigned q)
 {
 	const struct vq *vq = &f->dev.vqs[q];
@@ -72,7 +80,7 @@ static int fs_start_queue(struct fs_dev *f, unsigned q)
 		.desc = fs_ring_va(f->mem, vq->desc_gpa, 16ull * vq->num),
 		.avail = fs_ring_va(f->mem, vq->avail_gpa, 6 + 2ull * vq->num),
 		.used = fs_ring_va(f->mem, vq->used_gpa, 6 + 8ull * vq->num),
-		.call_fd = f->call_fd,
+		.call_fd = fs_call_fd(f),
 	};
 
 	if (!r.desc || !r.avail || !r.used)
@@ -110,6 +118,7 @@ static int fs_activate(struct virtio_dev *d)
 
 	/* A driver re-activating without a reset first: start from a clean slate. */
 	fs_stop_queues(f);
+	d->isr_sticky = d->irq_eventfd >= 0 ? VIRTIO_MMIO_INT_VRING : 0;
 	ret = vhu_set_features(&f->vhu, d->acked_features);
 	if (!ret) {
 		step = "SET_MEM_TABLE";
@@ -245,6 +254,7 @@ static int fs_setup(struct fs_dev *f, const struct fs_cfg *cfg)
 	f->dev.device_id = VIRTIO_ID_FS;
 	f->dev.config_len = FS_CONFIG_LEN;
 	f->dev.nr_queues = nreq + 1;
+	f->dev.direct_irq = true;
 	ret = fs_negotiate(f, nreq);
 	if (ret)
 		return ret;

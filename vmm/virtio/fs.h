@@ -5,10 +5,15 @@
  * Kicks: each queue's KVM ioeventfd is handed to the back-end as its kick fd
  * (ops->take_kick_fd), so a guest kick wakes virtiofsd directly.
  * Interrupts: virtio-mmio needs InterruptStatus set before the guest looks at its
- * rings, and a back-end can only write an eventfd. So the back-end gets one "call"
- * eventfd of ours for all queues; the event loop reads it, sets the used-buffer bit
- * and raises the device's interrupt (the back-end already applied EVENT_IDX and
- * NO_INTERRUPT, so every call is an interrupt the driver wants).
+ * rings, and a back-end can only write an eventfd. In the VM the back-end gets the
+ * device's KVM irqfd as the call fd of every queue (direct_irq), so a completion
+ * interrupts the guest without waking the VMM, and InterruptStatus always shows
+ * the used-buffer bit while the driver is active (the back-end already applied
+ * EVENT_IDX and NO_INTERRUPT; an interrupt whose buffers an earlier one already
+ * handled is a rare spurious one, which the driver tolerates). Its acknowledgement
+ * is completed in KVM too. Without an irqfd (unit tests) the back-end gets one
+ * "call" eventfd of ours; the event loop reads it, sets the bit and raises the
+ * interrupt. Measured in the nested test host: see README (virtio-fs).
  *
  * Attaching (main thread, before the vCPUs start):
  *   fs_create(&f, loop, &mem, sock, &cfg);   handshake with the back-end on sock

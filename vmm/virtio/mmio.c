@@ -42,6 +42,8 @@ int virtio_dev_init(struct virtio_dev *d, const struct guest_mem *mem, uint64_t 
 	d->acked_features = 0;
 	d->status = 0;
 	d->isr = 0;
+	d->irq_eventfd = -1;
+	d->isr_sticky = 0;
 	d->dev_features_sel = d->drv_features_sel = d->queue_sel = 0;
 	d->config_generation = 0;
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
@@ -116,6 +118,7 @@ static void virtio_reset(struct virtio_dev *d)
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vq_reset(&d->vqs[i], d->mem);
 	d->isr = 0;
+	d->isr_sticky = 0;
 	d->dev_features_sel = d->drv_features_sel = d->queue_sel = 0;
 	d->acked_features = 0;
 	d->status = 0;
@@ -298,7 +301,7 @@ static uint32_t virtio_read_reg(struct virtio_dev *d, uint64_t off)
 	case VIRTIO_MMIO_QUEUE_READY:
 		return q ? q->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
-		return d->isr;
+		return d->isr | (virtio_dev_active(d) ? d->isr_sticky : 0);
 	case VIRTIO_MMIO_STATUS:
 		return d->status;
 	case VIRTIO_MMIO_SHM_LEN_LOW:

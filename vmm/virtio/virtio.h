@@ -115,6 +115,15 @@ struct virtio_dev {
 	 * KVM_IRQ_LINE; a counter in unit tests). */
 	void (*raise_irq)(struct virtio_dev *d);
 	void *irq_arg;
+
+	/* Direct interrupts, for devices whose rings another process serves: the
+	 * device sets direct_irq before it is attached; the VMM then puts its irqfd
+	 * in irq_eventfd (-1 otherwise) and completes InterruptStatus acknowledgements
+	 * in KVM. The device hands irq_eventfd to its back-end and sets isr_sticky to
+	 * the bits InterruptStatus always shows while it does. */
+	bool direct_irq;
+	int irq_eventfd;
+	uint32_t isr_sticky;
 };
 
 /* Initialises transport state; the back-end sets ops, features, queues first. */
