@@ -135,7 +135,7 @@ many_files() {
 	local n=$1
 	printf '%s\n' "mount -t virtiofs data /mnt && mkdir /mnt/many || exit 1
 		for w in 0 1 2 3 4 5 6 7 8 9; do
-			(i=\$w; while [ \$i -lt $n ]; do echo \$i >/mnt/many/f\$i; i=\$((i + 10)); done) &
+			(i=\$w; while [ \$i -lt $n ]; do echo \$i >/mnt/many/f\$i || echo \"create f\$i failed\"; i=\$((i + 10)); done) &
 		done
 		wait
 		set -- /mnt/many/*
@@ -145,6 +145,9 @@ many_files() {
 		--cpus 2 --mem 512 --share "t=$T,ro" --share "data=$S" \
 		--cmdline 'rvcmd="mkdir -p /tmp/t && mount -t virtiofs t /tmp/t && sh /tmp/t/run.sh"'
 	echo "$output"
+	# Shown only when the test fails: what the guest said, what the host has.
+	tail -n 20 "$SERIAL"
+	echo "host lists $(ls "$S/many" 2>/dev/null | wc -l) files"
 	[ "$status" -eq 0 ]
 	grep -q "listed=$n" "$SERIAL"
 	[ "$(ls "$S/many" | wc -l)" -eq "$n" ]
