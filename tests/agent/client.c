@@ -572,7 +572,8 @@ static int setup(struct agent_conn *c, const struct opts *o, const struct proto_
 		report("start-error: %s\n", ret ? strerror(-ret) : res.msg);
 		return -1;
 	}
-	waiting("the RESIZE result");
+	if (o->resize_rows)
+		waiting("the RESIZE result");
 	c->timeout_ms = left_ms();
 	if (o->resize_rows && (ret = agent_resize(c, PROTO_INIT_PROC, o->resize_rows,
 						   o->resize_cols, &res)) == 0 && res.err)
