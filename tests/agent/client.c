@@ -101,20 +101,21 @@ static int left_ms(void)
 	return now >= deadline ? 0 : (int)MIN(deadline - now, (uint64_t)INT32_MAX);
 }
 
-/* The last resort, for a wait that does not end by itself (a message that stops
- * halfway, a write the guest never drains): say what we waited for, stop the
- * agent and go. Only async-signal-safe calls. */
+/* SIGALRM is the last resort, for a wait that does not end by itself (a message
+ * that stops halfway, a write the guest never drains): say what we waited for,
+ * stop the agent and go. SIGTERM and the like (a test's timeout) stop the agent
+ * too: the VMM is the shell's child, not ours, so PDEATHSIG does not reach it.
+ * Only async-signal-safe calls. */
 static void watchdog(int sig)
 {
 	static const char st[] = "timeout\n";
 
-	(void)sig;
-	if (write(2, diag, (size_t)diag_len) < 0 || (status_file &&
-	    write(fileno(status_file), st, sizeof(st) - 1) < 0))
+	if (sig == SIGALRM && (write(2, diag, (size_t)diag_len) < 0 ||
+	    (status_file && write(fileno(status_file), st, sizeof(st) - 1) < 0)))
 		(void)0;
 	if (agent_pid > 0)
 		kill(-agent_pid, SIGKILL);
-	_exit(124);
+	_exit(sig == SIGALRM ? 124 : 128 + sig);
 }
 
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -216,6 +217,9 @@ static void spawn_agent(const char *cmd, const char *prefix)
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
+	/* Here too: a kill of the group must not find it not yet made. */
+	if (agent_pid > 0)
+		setpgid(agent_pid, agent_pid);
 }
 
 static int finish_agent(uint64_t deadline_ms)
@@ -600,6 +604,9 @@ int main(int argc, char **argv)
 	timeout_s = o.timeout;
 	waiting("the start");
 	signal(SIGALRM, watchdog);
+	signal(SIGTERM, watchdog);
+	signal(SIGINT, watchdog);
+	signal(SIGHUP, watchdog);
 	alarm((unsigned)o.timeout + 2);
 	if (!setup(&c, &o, &s, exec_lfd))
 		status = session(&c, &o, &s.process, exec_lfd);
