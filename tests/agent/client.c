@@ -511,13 +511,35 @@ static int session(struct agent_conn *c, const struct opts *o, const struct prot
 	}
 }
 
+/* The init's streams, once created: a terminal's one, or stdin, stdout, stderr. */
+static int accept_stdio(const struct opts *o, const struct proto_process *p, const int lfd[3])
+{
+	int n = p->flags & PROTO_PROC_TERMINAL ? 1 : 3;
+
+	for (int i = 0; i < n; i++) {
+		int sfd;
+
+		if (lfd[i] < 0)
+			continue;
+		if ((sfd = accept_port(lfd[i], p->stdio[i], "stdio")) < 0)
+			return -1;
+		if (i == 0) {
+			add_stream(o->no_stdin ? open("/dev/null", O_RDONLY) : 0, sfd, false, p->stdio[0]);
+			if (n == 1)
+				add_stream(dup(sfd), 1, true, p->stdio[0]);
+		} else {
+			add_stream(sfd, i, true, p->stdio[i]);
+		}
+	}
+	return 0;
+}
+
 /* Listens, starts the agent, creates and starts the container. The init's stdio
  * listeners are in lfd[], the exec's in exec_lfd[]. */
 static int setup(struct agent_conn *c, const struct opts *o, const struct proto_spec *s,
 		 int exec_lfd[3])
 {
 	int ctl_l = listen_port(o->prefix, PROTO_CONTROL_PORT), lfd[3] = { -1, -1, -1 }, fd;
-	int n = s->process.flags & PROTO_PROC_TERMINAL ? 1 : 3;
 	struct proto_result res;
 	uint64_t t0 = now_ms();
 	int ret;
@@ -552,22 +574,8 @@ static int setup(struct agent_conn *c, const struct opts *o, const struct proto_
 	if (o->timing)
 		fprintf(stderr, "timing: created %llu ms after the agent started, guest uptime %.3f ms\n",
 			(unsigned long long)(now_ms() - t0), (double)res.uptime_ns / 1e6);
-	for (int i = 0; i < n; i++) {
-		int sfd;
-
-		if (lfd[i] < 0)
-			continue;
-		if ((sfd = accept_port(lfd[i], s->process.stdio[i], "stdio")) < 0)
-			return -1;
-		if (i == 0) {
-			add_stream(o->no_stdin ? open("/dev/null", O_RDONLY) : 0, sfd, false,
-				   s->process.stdio[0]);
-			if (n == 1)
-				add_stream(dup(sfd), 1, true, s->process.stdio[0]);
-		} else {
-			add_stream(sfd, i, true, s->process.stdio[i]);
-		}
-	}
+	if (accept_stdio(o, &s->process, lfd))
+		return -1;
 	waiting("the START result");
 	c->timeout_ms = left_ms();
 	ret = agent_start(c, &res);
