@@ -7,7 +7,8 @@
 # over vsock, "zombies" (a zombie-making workload leaves none) and "boot marker"
 # (the VMM's boot-time marker reports guest boot to container created).
 #
-# Each run of the client has 120 s (tests/agent/run --vm) and a scenario has at most
+# Each run of the client has 150 s (tests/agent/run --vm; a guest took 116 s to boot
+# under heavy load), plus 10 s to stop its VM, and a scenario has at most
 # three runs: a hang fails within the scenario's timeout below, and the client says
 # what it was waiting for ("agent-client: timed out after ... waiting for ...").
 
@@ -15,7 +16,7 @@ load helpers
 
 vm_scenario() {
 	need_kvm
-	run timeout -k 10 420 "$ROOT/tests/agent/run" --vm "$1"
+	run timeout -k 10 510 "$ROOT/tests/agent/run" --vm "$1"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ [1-9][0-9]*\ passed,\ 0\ failed ]]
