@@ -3,12 +3,15 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "common/util.h"
 
 int agent_listen(const char *prefix, uint32_t port, int *lfd)
 {
@@ -92,13 +95,60 @@ static int agent_queue_event(struct agent_conn *c, const struct agent_event *ev)
 	return 0;
 }
 
-/* Reads one whole message, waiting at most timeout_ms for its start. */
+/* len bytes into buf by until_ns (monotonic): a guest that starts a message and
+ * stalls halfway must not hold a blocking read for ever. */
+static int agent_read_by(int fd, void *buf, size_t len, uint64_t until_ns, bool started)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		uint64_t now = util_now_ns();
+		ssize_t n;
+		int ret;
+
+		if (now >= until_ns)
+			return -ETIMEDOUT;
+		ret = agent_wait_readable(fd, (int)MIN((until_ns - now) / 1000000 + 1, 3600000u));
+		if (ret)
+			return ret;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return got || started ? -EBADMSG : -ESHUTDOWN;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads one whole message, waiting at most timeout_ms for its start and
+ * c->msg_timeout_ms for the rest. *p is malloc'd, NULL on failure. */
 static int agent_read(struct agent_conn *c, int timeout_ms, struct proto_hdr *h, uint8_t **p)
 {
+	uint8_t hdr[PROTO_HDR_SIZE];
+	uint64_t until;
 	int ret = agent_wait_readable(c->fd, timeout_ms);
 
+	*p = NULL;
+	if (ret)
+		return ret;
+	until = util_now_ns() + (uint64_t)(c->msg_timeout_ms > 0 ? c->msg_timeout_ms : 1) * 1000000;
+	ret = agent_read_by(c->fd, hdr, sizeof(hdr), until, false);
 	if (!ret)
-		ret = proto_recv(c->fd, h, p);
+		ret = proto_hdr_decode(hdr, sizeof(hdr), h);
+	if (ret)
+		return ret;
+	/* One spare byte so that an empty payload still gets a non-NULL buffer. */
+	*p = malloc((size_t)h->len + 1);
+	if (!*p)
+		return -ENOMEM;
+	ret = agent_read_by(c->fd, *p, h->len, until, true);
+	if (ret) {
+		free(*p);
+		*p = NULL;
+	}
 	return ret;
 }
 
@@ -171,6 +221,7 @@ int agent_open(struct agent_conn *c, int fd, int timeout_ms, struct proto_result
 	c->fd = fd;
 	c->next_id = 1;
 	c->timeout_ms = -1;
+	c->msg_timeout_ms = AGENT_MSG_TIMEOUT_MS;
 	ret = agent_read(c, timeout_ms, &h, &p);
 	if (!ret && h.type == PROTO_HELLO)
 		ret = proto_dec_hello(p, h.len, &c->hello);

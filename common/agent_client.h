@@ -34,10 +34,15 @@ struct agent_conn {
 	int fd;
 	uint32_t next_id;
 	int timeout_ms; /* for each result; -1 waits for ever */
+	int msg_timeout_ms; /* for the rest of a message once it has begun */
 	struct proto_hello hello;
 	struct agent_event *queue; /* events that arrived while waiting for a result */
 	uint32_t nqueue, qhead, qcap;
 };
+
+/* A message that has begun must be whole by then (-ETIMEDOUT): the guest's
+ * messages are small and written at once, so a stall means a broken guest. */
+#define AGENT_MSG_TIMEOUT_MS 30000
 
 /* A listening socket at "<prefix>_<port>" (CLOEXEC); a stale socket file there is
  * replaced, any other file is left alone (-EEXIST). */

@@ -21,6 +21,12 @@
 #define GI_MARKER_PORT 0x3f0
 #define GI_MARKER_MAGIC 123
 
+/* Linux gives up a vsock connect after 2 s by default, but the VMM answers from
+ * its event loop, which a loaded host may not run for longer than that: the
+ * connect then fails although the host side already holds the connection.
+ * The host bounds every wait of its own, and kills the VM when it gives up. */
+#define GI_VSOCK_CONNECT_TIMEOUT_S 60
+
 int gi_connect(const struct gi_transport *t, uint32_t port, int *fd)
 {
 	int s, ret;
@@ -41,7 +47,11 @@ int gi_connect(const struct gi_transport *t, uint32_t port, int *fd)
 			.svm_family = AF_VSOCK, .svm_cid = PROTO_HOST_CID, .svm_port = port
 		};
 
+		struct timeval tv = { .tv_sec = GI_VSOCK_CONNECT_TIMEOUT_S };
+
 		s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s >= 0 && setsockopt(s, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, sizeof(tv)))
+			gi_log("vsock connect timeout: %s", strerror(errno));
 		if (s >= 0 && connect(s, (struct sockaddr *)&svm, sizeof(svm)) == 0) {
 			*fd = s;
 			return 0;

@@ -38,6 +38,7 @@
 
 struct stream {
 	int src, dst;
+	uint32_t port; /* of its vsock stream, for diagnostics */
 	bool src_eof, done, out; /* out: guest -> us */
 	size_t head, tail;
 	char buf[65536];
@@ -61,6 +62,62 @@ static uint64_t now_ms(void)
 	return util_now_ns() / 1000000;
 }
 
+/* What the client waits for, and the steps so far with their times: composed
+ * when a wait begins, so that the watchdog (a signal handler) only writes it. */
+static uint64_t start_ms;
+static char trail[2048], diag[2560];
+static size_t trail_len;
+static int diag_len, timeout_s;
+
+static void waiting(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void waiting(const char *fmt, ...)
+{
+	char what[128];
+	uint64_t t = now_ms() - start_ms;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	n = snprintf(trail + trail_len, sizeof(trail) - trail_len, "%s%llu.%03llu %s",
+		     trail_len ? ", " : "", (unsigned long long)(t / 1000),
+		     (unsigned long long)(t % 1000), what);
+	if (n > 0)
+		trail_len = MIN(trail_len + (size_t)n, sizeof(trail) - 1);
+	n = snprintf(diag, sizeof(diag),
+		     "agent-client: timed out after %d s waiting for %s (steps, s since start: %s)\n",
+		     timeout_s, what, trail);
+	diag_len = n < 0 ? 0 : MIN(n, (int)sizeof(diag) - 1);
+}
+
+static uint64_t deadline;
+
+/* What is left of the session's time, for one wait. */
+static int left_ms(void)
+{
+	uint64_t now = now_ms();
+
+	return now >= deadline ? 0 : (int)MIN(deadline - now, (uint64_t)INT32_MAX);
+}
+
+/* SIGALRM is the last resort, for a wait that does not end by itself (a message
+ * that stops halfway, a write the guest never drains): say what we waited for,
+ * stop the agent and go. SIGTERM and the like (a test's timeout) stop the agent
+ * too: the VMM is the shell's child, not ours, so PDEATHSIG does not reach it.
+ * Only async-signal-safe calls. */
+static void watchdog(int sig)
+{
+	static const char st[] = "timeout\n";
+
+	if (sig == SIGALRM && (write(2, diag, (size_t)diag_len) < 0 ||
+	    (status_file && write(fileno(status_file), st, sizeof(st) - 1) < 0)))
+		(void)0;
+	if (agent_pid > 0)
+		kill(-agent_pid, SIGKILL);
+	_exit(sig == SIGALRM ? 124 : 128 + sig);
+}
+
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void report(const char *fmt, ...)
 {
@@ -74,11 +131,12 @@ static void report(const char *fmt, ...)
 	fflush(status_file);
 }
 
-static void add_stream(int src, int dst, bool out)
+static void add_stream(int src, int dst, bool out, uint32_t port)
 {
 	struct stream *s = &streams[nstreams++];
 
 	memset(s, 0, sizeof(*s));
+	s->port = port;
 	s->src = src;
 	s->dst = dst;
 	s->out = out;
@@ -131,11 +189,12 @@ static int listen_port(const char *prefix, uint32_t port)
 	return fd;
 }
 
-static int accept_timeout_ms = 30000;
-
-static int accept_port(int lfd, uint32_t port)
+static int accept_port(int lfd, uint32_t port, const char *what)
 {
-	int fd = -1, ret = agent_accept(lfd, accept_timeout_ms, &fd);
+	int fd = -1, ret;
+
+	waiting("the %s connection on port %u", what, port);
+	ret = agent_accept(lfd, left_ms(), &fd);
 
 	if (ret)
 		fprintf(stderr, "agent-client: no connection on port %u: %s\n", port, strerror(-ret));
@@ -158,16 +217,20 @@ static void spawn_agent(const char *cmd, const char *prefix)
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
+	/* Here too: a kill of the group must not find it not yet made. */
+	if (agent_pid > 0)
+		setpgid(agent_pid, agent_pid);
 }
 
-static int finish_agent(int deadline_ms)
+static int finish_agent(uint64_t deadline_ms)
 {
 	int st = 0;
 
 	if (agent_pid < 0)
 		return 0;
+	waiting("the agent's exit");
 	while (waitpid(agent_pid, &st, WNOHANG) == 0) {
-		if ((int64_t)now_ms() > deadline_ms) {
+		if (now_ms() > deadline_ms) {
 			kill(-agent_pid, SIGKILL);
 			waitpid(agent_pid, &st, 0);
 			break;
@@ -285,24 +348,26 @@ static int run_exec(struct agent_conn *c, const struct opts *o, const struct pro
 		usage();
 	for (int i = 0; i < 3; i++)
 		e.process.stdio[i] = i < n ? PORT_EXEC + (uint32_t)i : 0;
+	waiting("the EXEC result");
+	c->timeout_ms = left_ms();
 	ret = agent_exec(c, &e, &res);
 	if (ret || res.err) {
 		fprintf(stderr, "agent-client: exec: %s\n", ret ? strerror(-ret) : res.msg);
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		int fd = accept_port(lfd[i], PORT_EXEC + (uint32_t)i);
+		int fd = accept_port(lfd[i], PORT_EXEC + (uint32_t)i, "exec stdio");
 
 		if (fd < 0)
 			return -1;
 		if (i == 0) {
 			int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-			add_stream(null, fd, false);
+			add_stream(null, fd, false, PORT_EXEC);
 			if (n == 1)
-				add_stream(dup(fd), 1, true);
+				add_stream(dup(fd), 1, true, PORT_EXEC);
 		} else {
-			add_stream(fd, i, true);
+			add_stream(fd, i, true, PORT_EXEC + (uint32_t)i);
 		}
 	}
 	return 0;
@@ -311,7 +376,11 @@ static int run_exec(struct agent_conn *c, const struct opts *o, const struct pro
 static void print_ps(struct agent_conn *c)
 {
 	uint32_t pids[256], n = 0;
-	int ret = agent_ps(c, pids, 256, &n);
+	int ret;
+
+	waiting("the PS result");
+	c->timeout_ms = left_ms();
+	ret = agent_ps(c, pids, 256, &n);
 
 	fprintf(stderr, "ps:");
 	for (uint32_t i = 0; !ret && i < n && i < 256; i++)
@@ -334,6 +403,8 @@ static void actions(struct agent_conn *c, const struct opts *o, struct session *
 		ss->ps_done = true;
 	}
 	if (!ss->signalled && now_ms() >= t0 + (uint64_t)o->signal_ms) {
+		waiting("the SIGNAL result");
+		c->timeout_ms = left_ms();
 		agent_signal(c, o->signal ? PROTO_INIT_PROC : 0, o->signal ? o->signal : o->signal_all,
 			     o->signal ? 0 : PROTO_SIGNAL_ALL, &res);
 		ss->signalled = true;
@@ -392,10 +463,26 @@ static int stream_pollfds(struct pollfd *pfd)
 	return open_out;
 }
 
+/* A session that ran out of time: what it still waited for. */
+static int session_timeout(const struct session *ss)
+{
+	char ports[96] = "";
+	size_t n = 0;
+
+	for (int i = 0; i < nstreams; i++)
+		if (streams[i].out && !streams[i].done && n < sizeof(ports))
+			n += (size_t)snprintf(ports + n, sizeof(ports) - n, " %u", streams[i].port);
+	waiting("%s%s%s%s", ss->got_exit ? "" : "the init's EXIT", !ss->got_exit && n ? " and " : "",
+		n ? "the EOF of output streams on ports" : "", ports);
+	fputs(diag, stderr);
+	report("timeout\n");
+	return 124;
+}
+
 /* Relays the streams and takes events until the init's EXIT and its output's
  * EOF; runs the timed actions on the way. Returns the init's status. */
 static int session(struct agent_conn *c, const struct opts *o, const struct proto_process *ip,
-		   int exec_lfd[3], uint64_t deadline)
+		   int exec_lfd[3])
 {
 	struct session ss = { .exec_done = !o->exec, .ps_done = !o->ps, .signalled = !o->signal_ms,
 			      .status = 125 };
@@ -403,6 +490,7 @@ static int session(struct agent_conn *c, const struct opts *o, const struct prot
 
 	if (o->exec && run_exec(c, o, ip, exec_lfd))
 		ss.exec_done = true;
+	waiting("the session (EXIT and output)");
 	for (;;) {
 		struct pollfd pfd[2 * 8 + 1];
 		int np = 2 * nstreams;
@@ -411,11 +499,8 @@ static int session(struct agent_conn *c, const struct opts *o, const struct prot
 		if (!stream_pollfds(pfd) && ss.got_exit)
 			return ss.status;
 		pfd[np++] = (struct pollfd){ .fd = ss.got_exit ? -1 : c->fd, .events = POLLIN };
-		if (now_ms() > deadline) {
-			fprintf(stderr, "agent-client: timed out\n");
-			report("timeout\n");
-			return 124;
-		}
+		if (now_ms() > deadline)
+			return session_timeout(&ss);
 		if (poll(pfd, (nfds_t)np, 100) < 0 && errno != EINTR)
 			return 125;
 		for (int i = 0; i < nstreams; i++)
@@ -426,13 +511,35 @@ static int session(struct agent_conn *c, const struct opts *o, const struct prot
 	}
 }
 
+/* The init's streams, once created: a terminal's one, or stdin, stdout, stderr. */
+static int accept_stdio(const struct opts *o, const struct proto_process *p, const int lfd[3])
+{
+	int n = p->flags & PROTO_PROC_TERMINAL ? 1 : 3;
+
+	for (int i = 0; i < n; i++) {
+		int sfd;
+
+		if (lfd[i] < 0)
+			continue;
+		if ((sfd = accept_port(lfd[i], p->stdio[i], "stdio")) < 0)
+			return -1;
+		if (i == 0) {
+			add_stream(o->no_stdin ? open("/dev/null", O_RDONLY) : 0, sfd, false, p->stdio[0]);
+			if (n == 1)
+				add_stream(dup(sfd), 1, true, p->stdio[0]);
+		} else {
+			add_stream(sfd, i, true, p->stdio[i]);
+		}
+	}
+	return 0;
+}
+
 /* Listens, starts the agent, creates and starts the container. The init's stdio
  * listeners are in lfd[], the exec's in exec_lfd[]. */
 static int setup(struct agent_conn *c, const struct opts *o, const struct proto_spec *s,
 		 int exec_lfd[3])
 {
 	int ctl_l = listen_port(o->prefix, PROTO_CONTROL_PORT), lfd[3] = { -1, -1, -1 }, fd;
-	int n = s->process.flags & PROTO_PROC_TERMINAL ? 1 : 3;
 	struct proto_result res;
 	uint64_t t0 = now_ms();
 	int ret;
@@ -445,16 +552,19 @@ static int setup(struct agent_conn *c, const struct opts *o, const struct proto_
 	}
 	if (o->agent)
 		spawn_agent(o->agent, o->prefix);
-	fd = accept_port(ctl_l, PROTO_CONTROL_PORT);
-	if (fd < 0 || (ret = agent_open(c, fd, accept_timeout_ms, &res))) {
+	fd = accept_port(ctl_l, PROTO_CONTROL_PORT, "control");
+	if (fd >= 0)
+		waiting("the agent's HELLO");
+	if (fd < 0 || (ret = agent_open(c, fd, left_ms(), &res))) {
 		fprintf(stderr, "agent-client: no agent: %s\n", fd < 0 ? "no connection" : res.msg);
 		report("agent-error: %s\n", fd < 0 ? "no connection" : res.msg);
 		return -1;
 	}
-	c->timeout_ms = o->timeout * 1000;
 	if (o->timing)
 		fprintf(stderr, "timing: hello %llu ms after the agent started, guest uptime %.3f ms\n",
 			(unsigned long long)(now_ms() - t0), (double)c->hello.uptime_ns / 1e6);
+	waiting("the CREATE result");
+	c->timeout_ms = left_ms();
 	ret = agent_create(c, s, &res);
 	if (ret || res.err) {
 		fprintf(stderr, "agent-client: create: %s\n", ret ? strerror(-ret) : res.msg);
@@ -464,27 +574,19 @@ static int setup(struct agent_conn *c, const struct opts *o, const struct proto_
 	if (o->timing)
 		fprintf(stderr, "timing: created %llu ms after the agent started, guest uptime %.3f ms\n",
 			(unsigned long long)(now_ms() - t0), (double)res.uptime_ns / 1e6);
-	for (int i = 0; i < n; i++) {
-		int sfd;
-
-		if (lfd[i] < 0)
-			continue;
-		if ((sfd = accept_port(lfd[i], s->process.stdio[i])) < 0)
-			return -1;
-		if (i == 0) {
-			add_stream(o->no_stdin ? open("/dev/null", O_RDONLY) : 0, sfd, false);
-			if (n == 1)
-				add_stream(dup(sfd), 1, true);
-		} else {
-			add_stream(sfd, i, true);
-		}
-	}
+	if (accept_stdio(o, &s->process, lfd))
+		return -1;
+	waiting("the START result");
+	c->timeout_ms = left_ms();
 	ret = agent_start(c, &res);
 	if (ret || res.err) {
 		fprintf(stderr, "agent-client: start: %s\n", ret ? strerror(-ret) : res.msg);
 		report("start-error: %s\n", ret ? strerror(-ret) : res.msg);
 		return -1;
 	}
+	if (o->resize_rows)
+		waiting("the RESIZE result");
+	c->timeout_ms = left_ms();
 	if (o->resize_rows && (ret = agent_resize(c, PROTO_INIT_PROC, o->resize_rows,
 						   o->resize_cols, &res)) == 0 && res.err)
 		fprintf(stderr, "agent-client: resize: %s\n", res.msg);
@@ -497,7 +599,6 @@ int main(int argc, char **argv)
 	struct proto_spec s;
 	struct agent_conn c = { .fd = -1 };
 	int exec_lfd[3] = { -1, -1, -1 }, status = 125;
-	uint64_t deadline;
 
 	signal(SIGPIPE, SIG_IGN);
 	client_spec_default(&s, &s.process);
@@ -506,16 +607,26 @@ int main(int argc, char **argv)
 		s.process.stdio[i] = (s.process.flags & PROTO_PROC_TERMINAL) && i ? 0 : PORT_INIT + (uint32_t)i;
 	if (o.status && !(status_file = fopen(o.status, "w")))
 		return 125;
-	deadline = now_ms() + (uint64_t)o.timeout * 1000;
-	accept_timeout_ms = o.timeout * 1000;
+	start_ms = now_ms();
+	deadline = start_ms + (uint64_t)o.timeout * 1000;
+	timeout_s = o.timeout;
+	waiting("the start");
+	signal(SIGALRM, watchdog);
+	signal(SIGTERM, watchdog);
+	signal(SIGINT, watchdog);
+	signal(SIGHUP, watchdog);
+	alarm((unsigned)o.timeout + 2);
 	if (!setup(&c, &o, &s, exec_lfd))
-		status = session(&c, &o, &s.process, exec_lfd, deadline);
+		status = session(&c, &o, &s.process, exec_lfd);
+	alarm(0);
 	/* Closing the control connection lets the guest power off / the agent exit. */
 	agent_close(&c);
 	{
-		int agent = finish_agent((int)(deadline - now_ms() > 10000 ? now_ms() + 10000 : deadline));
+		int agent = finish_agent(MIN(now_ms() + 10000, MAX(deadline, now_ms())));
 
 		report("agent %d\n", agent);
 	}
+	if (getenv("AGENT_CLIENT_TRACE"))
+		fprintf(stderr, "agent-client: steps (s since start): %s\n", trail);
 	return status;
 }

@@ -13,6 +13,7 @@
 
 #include "common/agent_client.h"
 #include "common/proto.h"
+#include "common/util.h"
 #include "tests/unit/tap.h"
 
 static const char *args[] = { "sh", "-c", "echo hi" };
@@ -665,6 +666,35 @@ static void test_client(void)
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the scripted guest saw what it expected");
 }
 
+/* A guest that begins a message and stalls: the client gives up on time. */
+static void test_client_stall(void)
+{
+	struct agent_conn c;
+	struct agent_event ev;
+	struct proto_buf b;
+	uint64_t t0;
+	int sv[2];
+
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+	proto_buf_init(&b);
+	proto_enc_hello(&b, &(struct proto_hello){ .uptime_ns = 5, .version = "t" });
+	proto_send(sv[1], &b);
+	ok(!agent_open(&c, sv[0], 5000, NULL), "stall: the HELLO is taken");
+	c.msg_timeout_ms = 200;
+	proto_enc_exit(&b, &(struct proto_exit){ 3, 70, 0, 4 });
+	ok(write(sv[1], b.data, 5) == 5, "stall: 5 bytes of a header are sent");
+	t0 = util_now_ns();
+	is_int(agent_next_event(&c, 5000, &ev), -ETIMEDOUT, "stall: half a header times out");
+	ok(util_now_ns() - t0 < 3000000000ull, "stall: within the message timeout");
+	/* The 5 bytes went with the failed read: a whole header comes next. */
+	ok(write(sv[1], b.data, PROTO_HDR_SIZE) == PROTO_HDR_SIZE, "stall: a header, no payload");
+	c.msg_timeout_ms = 200;
+	is_int(agent_next_event(&c, 5000, &ev), -ETIMEDOUT, "stall: a missing payload times out");
+	close(sv[1]);
+	proto_buf_fini(&b);
+	agent_close(&c);
+}
+
 int main(void)
 {
 	test_header();
@@ -675,6 +705,7 @@ int main(void)
 	test_hooks();
 	test_hooks_decoder();
 	test_update();
+	test_client_stall();
 	test_oversized();
 	test_bad_values();
 	test_stream();
