@@ -147,6 +147,7 @@ unit-asan:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 unit
 
 bats:
+	@scripts/rust-virtiofsd $(BUILD)
 	@tests/testhost/run-suites
 
 # libFuzzer over the agent protocol decoders (clang); FUZZ_SECONDS per run.
