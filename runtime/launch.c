@@ -208,6 +208,10 @@ static void launch_build_argv(struct launch_argv *a, const struct rt_globals *g,
 	argf(a, "%u", cpus);
 	arg(a, "--share");
 	argf(a, "%s=%s/%s", RT_SHARE_TAG, c->dir, STAGING_SUBDIR);
+	if (f->virtiofsd[0]) {
+		arg(a, "--virtiofsd");
+		arg(a, f->virtiofsd);
+	}
 	/* Our own deadline is the one that counts (RUNVM_BOOT_TIMEOUT). */
 	arg(a, "--create-timeout");
 	argf(a, "%d", boot_timeout_ms() / 1000);

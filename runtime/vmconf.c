@@ -65,6 +65,15 @@ int rt_vm_files(const struct oci_config *cfg, struct rt_vm_files *f, struct rt_e
 	if (access(f->vmm, X_OK) < 0)
 		return rt_err_sys(err, errno, "the VMM %s%s", f->vmm,
 				  env && *env ? " (from RUNVM_VMM)" : "");
+	env = getenv("RUNVM_VIRTIOFSD");
+	f->virtiofsd[0] = '\0';
+	if (env && *env) {
+		if (strlen(env) >= sizeof(f->virtiofsd))
+			return rt_err_set(err, ENAMETOOLONG, "RUNVM_VIRTIOFSD: path too long");
+		if (access(env, X_OK) < 0)
+			return rt_err_sys(err, errno, "virtiofsd %s (from RUNVM_VIRTIOFSD)", env);
+		strcpy(f->virtiofsd, env);
+	}
 	env = getenv("RUNVM_KERNEL");
 	if (vm && vm->kernel_path)
 		n = find_file("guest kernel", vm->kernel_path, "vm.kernel.path", self, "vmlinux",

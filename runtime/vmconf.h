@@ -3,6 +3,7 @@
  *
  * Files, first found wins:
  *   VMM:       $RUNVM_VMM; runvm-vmm next to the runvm binary.
+ *   virtiofsd: $RUNVM_VIRTIOFSD (C or Rust); else the VMM's own choice.
  *   kernel:    vm.kernel.path of config.json; $RUNVM_KERNEL; vmlinux next to the
  *              runvm binary (build/); ../lib/runvm/vmlinux from it (installed).
  *   initramfs: vm.kernel.initrd; $RUNVM_INITRD; initramfs.cpio in the same places.
@@ -34,6 +35,7 @@
 
 struct rt_vm_files {
 	char vmm[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX];
+	char virtiofsd[PATH_MAX]; /* "": runvm-vmm picks one */
 };
 
 /* The directory of the running runvm binary. */

@@ -241,6 +241,15 @@ no_state_left() {
 	no_state_left c1
 }
 
+@test "create: a RUNVM_VIRTIOFSD that cannot be run fails create, naming it, and leaves nothing" {
+	good_config
+	RUNVM_VIRTIOFSD=/nonexistent/virtiofsd run rv create --bundle "$BUNDLE" c1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"virtiofsd /nonexistent/virtiofsd (from RUNVM_VIRTIOFSD): No such file or directory"* ]]
+	no_state_left c1
+}
+
 @test "create: a duplicate ID gets runc's phrase and the existing container stays" {
 	good_config
 	fake_container dup stopped 0

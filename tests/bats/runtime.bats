@@ -405,6 +405,23 @@ wait_status() { # ID STATUS: waits up to 60 s for the state to say STATUS
 	assert_clean v1
 }
 
+@test "RUNVM_VIRTIOFSD picks the virtiofsd: the Rust one serves the container's root" {
+	vfsd=$B/rust-virtiofsd/virtiofsd
+	[ -x "$vfsd" ] || skip "no Rust virtiofsd ($(cat "$B/rust-virtiofsd/unavailable" 2>/dev/null || echo "scripts/rust-virtiofsd has not run"))"
+	b=$(bundle b sleep 1000)
+	RUNVM_VIRTIOFSD=$vfsd rvd run -d --bundle "$b" rs1
+	# The wrapper execs trixie's loader with the Rust binary's path in its argv.
+	pgrep -f -- "rust-virtiofsd/root/usr/libexec/virtiofsd.*$R/rs1/" >/dev/null
+	run rv exec rs1 sh -c 'echo rust >/out; cat /out'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = rust ]
+	[ "$(cat "$BATS_FILE_TMPDIR/rootfs/out")" = rust ]
+	rm -f "$BATS_FILE_TMPDIR/rootfs/out"
+	rv delete --force rs1
+	assert_clean rs1
+}
+
 @test "cgroupsPath: the VMM runs in the container's host cgroup, removed at delete" {
 	[ -f /sys/fs/cgroup/cgroup.controllers ] || skip "no cgroup v2"
 	b=$(bundle b sleep 1000)
