@@ -26,6 +26,7 @@ static const struct rt_cmd rt_cmds[] = {
 	{ "list", rt_cmd_list, "list the containers" },
 	{ "spec", rt_cmd_spec, "write a default config.json" },
 	{ "features", rt_cmd_features, "print the supported features as JSON" },
+	{ "check", rt_cmd_check, "say whether this host can run runvm containers" },
 	{ "checkpoint", rt_cmd_checkpoint, "(not supported)" },
 	{ "restore", rt_cmd_checkpoint, "(not supported)" },
 };

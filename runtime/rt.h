@@ -68,6 +68,7 @@ int rt_cmd_update(const struct rt_globals *g, int argc, char **argv, struct rt_e
 int rt_cmd_list(const struct rt_globals *g, int argc, char **argv, struct rt_err *err);
 int rt_cmd_spec(const struct rt_globals *g, int argc, char **argv, struct rt_err *err);
 int rt_cmd_features(const struct rt_globals *g, int argc, char **argv, struct rt_err *err);
+int rt_cmd_check(const struct rt_globals *g, int argc, char **argv, struct rt_err *err);
 int rt_cmd_checkpoint(const struct rt_globals *g, int argc, char **argv, struct rt_err *err);
 
 /* A command's exit status when it is not just 0/1 (run and exec in the foreground

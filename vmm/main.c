@@ -18,7 +18,7 @@
 
 static const char vmm_usage[] =
 	"usage: runvm-vmm --kernel VMLINUX [options]\n"
-	"       runvm-vmm --probe [--kernel VMLINUX] [--initrd FILE]\n"
+	"       runvm-vmm --probe [--kernel VMLINUX] [--initrd FILE] [--virtiofsd PATH]\n"
 	"       runvm-vmm --container --spec FILE --vsock-uds PATH [--ctl PATH]\n"
 	"                 [--ready-fd N] [--console-fd N] [--log FILE] [options]\n"
 	"\n"
@@ -312,7 +312,7 @@ int main(int argc, char **argv)
 	if (!cfg.kernel)
 		cfg.kernel = probe_find_asset("vmlinux");
 	if (probe)
-		return probe_host(cfg.kernel, cfg.initrd) ? 0 : 1;
+		return probe_host(cfg.kernel, cfg.initrd, cfg.virtiofsd) ? 0 : 1;
 	if (cc.container && cc.no_vm)
 		return ctr_main(&cfg, &cc);
 	if (!cfg.kernel) {

@@ -1,6 +1,7 @@
 /* Host readiness probe: /dev/kvm, the kind of virtualization behind it, and the
  * guest assets. Nothing here touches a VM beyond KVM_CREATE_VM. */
 #include "vmm/probe.h"
+#include "vmm/virtiofsd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,29 +71,47 @@ enum probe_kvm probe_kvm(const char **why)
 static bool probe_file(const char *what, const char *path)
 {
 	if (!path) {
-		printf("%-8s not found (give its path)\n", what);
+		printf("%-9s not found (give its path)\n", what);
 		return false;
 	}
 	if (access(path, R_OK) < 0) {
-		printf("%-8s %s: %s\n", what, path, strerror(errno));
+		printf("%-9s %s: %s\n", what, path, strerror(errno));
 		return false;
 	}
-	printf("%-8s %s\n", what, path);
+	printf("%-9s %s\n", what, path);
 	return true;
 }
 
-bool probe_host(const char *kernel, const char *initrd)
+static bool probe_virtiofsd(const char *configured)
+{
+	const char *bin = vfsd_find(configured);
+
+	if (!bin) {
+		printf("virtiofsd NO: not found (Debian's qemu-system-common has "
+		       "/usr/lib/qemu/virtiofsd; or give --virtiofsd PATH)\n");
+		return false;
+	}
+	if (access(bin, X_OK) < 0) {
+		printf("virtiofsd NO: %s: %s\n", bin, strerror(errno));
+		return false;
+	}
+	printf("virtiofsd %s (%s)\n", bin, vfsd_flavour_name(bin));
+	return true;
+}
+
+bool probe_host(const char *kernel, const char *initrd, const char *virtiofsd)
 {
 	const char *why;
 	enum probe_kvm k = probe_kvm(&why);
 	bool ok = k == PROBE_KVM_OK;
 
-	printf("kvm      %s: %s\n", ok ? "ok" : "NO", why);
+	printf("kvm       %s: %s\n", ok ? "ok" : "NO", why);
 	ok &= probe_file("kernel", kernel);
 	if (!initrd)
 		initrd = probe_find_asset("initramfs.cpio");
 	ok &= probe_file("initrd", initrd);
-	printf("verdict  %s\n", ok ? "this host can run runvm guests"
+	ok &= probe_virtiofsd(virtiofsd);
+	printf("verdict   %s\n", ok ? "this host can run runvm guests"
 				   : "this host cannot run runvm guests as it is");
 	return ok;
 }

@@ -1,5 +1,5 @@
 /* Host readiness in plain words: can this machine run a runvm guest, and if not,
- * why not. Shared by `runvm-vmm --probe` and (later) `runvm check`. */
+ * why not. Shared by `runvm-vmm --probe` and `runvm check`. */
 #ifndef RUNVM_VMM_PROBE_H
 #define RUNVM_VMM_PROBE_H
 
@@ -16,8 +16,9 @@ enum probe_kvm {
 /* Classifies /dev/kvm; *why gets a short explanation. */
 enum probe_kvm probe_kvm(const char **why);
 
-/* Prints the whole report on stdout; true if a guest can run here. */
-bool probe_host(const char *kernel, const char *initrd);
+/* Prints the whole report on stdout; true if a guest can run here and share
+ * directories with it (virtiofsd: the configured one, or NULL to search). */
+bool probe_host(const char *kernel, const char *initrd, const char *virtiofsd);
 
 /* An asset installed next to the binary (build/ layout) or in ../lib/runvm;
  * returns a static path or NULL. */

@@ -116,6 +116,11 @@ static enum vfsd_flavour vfsd_flavour(const char *bin)
 	return strstr(buf, "--shared-dir") ? VFSD_RUST : VFSD_C;
 }
 
+const char *vfsd_flavour_name(const char *bin)
+{
+	return vfsd_flavour(bin) == VFSD_RUST ? "Rust" : "C";
+}
+
 /* What virtiofsd's namespace sandbox does first: a private mount namespace, the
  * share bound onto itself, and pivot_root into it. 0 if that works here. */
 static int vfsd_probe_pivot_root(const char *dir)

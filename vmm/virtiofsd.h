@@ -51,6 +51,8 @@ int vfsd_parse_share(char *arg, struct vfsd_share *s);
 /* The virtiofsd binary to use: `configured` if given, else the first of the usual
  * install paths, then $PATH. NULL if none is found. */
 const char *vfsd_find(const char *configured);
+/* "Rust" or "C": which implementation bin is (it runs `bin --help`). */
+const char *vfsd_flavour_name(const char *bin);
 
 struct vfsd;
 

@@ -250,6 +250,25 @@ no_state_left() {
 	no_state_left c1
 }
 
+@test "check says in plain words whether this host can run containers" {
+	run rv check
+	echo "$output"
+	[[ "$output" == *"kernel "* && "$output" == *"initrd "* && "$output" == *"virtiofsd "* ]]
+	if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo && [ "$(id -u)" = 0 ]; then
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"verdict   runvm can run containers on this host"* ]]
+		[[ "$output" != *" NO: "* ]]
+	else
+		[ "$status" -eq 1 ]
+		[[ "$output" == *" NO: "* ]]
+		[[ "$output" == *"runvm cannot run containers on this host as it is"* ]]
+	fi
+	RUNVM_VMM=/nonexistent/runvm-vmm run rv check
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"files     NO: the VMM /nonexistent/runvm-vmm (from RUNVM_VMM)"* ]]
+}
+
 @test "create: a duplicate ID gets runc's phrase and the existing container stays" {
 	good_config
 	fake_container dup stopped 0
