@@ -112,7 +112,7 @@ int rt_cgroup_dir(const char *root, enum rt_cgroup_manager m, const char *cgroup
 	return 0;
 }
 
-static int write_file(const char *dir, const char *file, const char *val)
+int rt_cgroup_write(const char *dir, const char *file, const char *val)
 {
 	char path[PATH_MAX];
 	int fd, r;
@@ -151,7 +151,7 @@ static int make_dirs(const char *dir, struct rt_err *err)
 		if (saved == '\0')
 			return 0;
 		for (size_t i = 0; i < ARRAY_SIZE(controllers); i++)
-			if (write_file(path, "cgroup.subtree_control", controllers[i]) < 0)
+			if (rt_cgroup_write(path, "cgroup.subtree_control", controllers[i]) < 0)
 				rt_log_debug("cgroup %s: cannot enable %s for children", path,
 					     controllers[i]);
 		*p = saved;
@@ -182,15 +182,15 @@ int rt_cgroup_apply(const char *dir, const struct oci_resources *res, struct rt_
 		 * container's pids: only CPU applies on the host. */
 		if (strncmp(kv[i].key, "cpu.", 4))
 			continue;
-		r = write_file(dir, kv[i].key, kv[i].value);
+		r = rt_cgroup_write(dir, kv[i].key, kv[i].value);
 		if (r < 0)
 			r = rt_err_sys(err, r, "cgroup %s: write %s=%s", dir, kv[i].key, kv[i].value);
 	}
 	if (r == 0 && res->cpu_cpus && res->cpu_cpus[0] &&
-	    (r = write_file(dir, "cpuset.cpus", res->cpu_cpus)) < 0)
+	    (r = rt_cgroup_write(dir, "cpuset.cpus", res->cpu_cpus)) < 0)
 		r = rt_err_sys(err, r, "cgroup %s: cpuset.cpus=%s", dir, res->cpu_cpus);
 	if (r == 0 && res->cpu_mems && res->cpu_mems[0] &&
-	    (r = write_file(dir, "cpuset.mems", res->cpu_mems)) < 0)
+	    (r = rt_cgroup_write(dir, "cpuset.mems", res->cpu_mems)) < 0)
 		r = rt_err_sys(err, r, "cgroup %s: cpuset.mems=%s", dir, res->cpu_mems);
 	proto_arena_fini(&a);
 	return r;
@@ -206,7 +206,7 @@ int rt_cgroup_create(const char *dir, const struct oci_resources *res, struct rt
 	if (make_dirs(dir, err) < 0)
 		return -EINVAL;
 	if (res->cpu_cpus || res->cpu_mems)
-		write_file(dir, "../cgroup.subtree_control", "+cpuset");
+		rt_cgroup_write(dir, "../cgroup.subtree_control", "+cpuset");
 	return rt_cgroup_apply(dir, res, err);
 }
 
@@ -214,7 +214,7 @@ int rt_cgroup_join(const char *dir)
 {
 	if (use_v1(dir))
 		return rt_cgroup_v1_join(RT_CGROUP_ROOT, dir);
-	return write_file(dir, "cgroup.procs", "0");
+	return rt_cgroup_write(dir, "cgroup.procs", "0");
 }
 
 /* cgroup.events says "populated 0" once the last process is gone. */
@@ -237,7 +237,7 @@ static bool populated(const char *dir)
 }
 
 /* Kernels before 5.14 have no cgroup.kill: signal the members one by one. */
-static void kill_members(const char *dir)
+void rt_cgroup_kill_members(const char *dir)
 {
 	char path[PATH_MAX];
 	FILE *f;
@@ -262,8 +262,8 @@ int rt_cgroup_destroy(const char *dir, struct rt_err *err)
 	if (!dir || !dir[0] || access(dir, F_OK) < 0)
 		return 0;
 	for (int i = 0; i < 500 && populated(dir); i++) {
-		if (i % 50 == 0 && write_file(dir, "cgroup.kill", "1") < 0)
-			kill_members(dir);
+		if (i % 50 == 0 && rt_cgroup_write(dir, "cgroup.kill", "1") < 0)
+			rt_cgroup_kill_members(dir);
 		nanosleep(&tick, NULL);
 	}
 	if (rmdir(dir) < 0 && errno != ENOENT)

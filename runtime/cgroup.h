@@ -41,6 +41,14 @@ int rt_cgroup_apply(const char *dir, const struct oci_resources *res, struct rt_
 /* Kills whatever is left in dir, waits for it to empty and removes it. */
 int rt_cgroup_destroy(const char *dir, struct rt_err *err);
 
+/* Writes val to dir/file: 0 or -errno. Only open, write and snprintf: used in
+ * forked children too. */
+int rt_cgroup_write(const char *dir, const char *file, const char *val);
+
+/* SIGKILLs every process listed in dir/cgroup.procs (no cgroup.kill: v1, or
+ * kernels before 5.14). */
+void rt_cgroup_kill_members(const char *dir);
+
 /* cgroup v1 (or hybrid) under root: the root is not a cgroup2 mount. The
  * functions below are the v1 halves of the ones above; dir is "<root>/<path>". */
 bool rt_cgroup_v1(const char *root);

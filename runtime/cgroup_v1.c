@@ -66,21 +66,6 @@ static bool v1_mounted(const char *root, const char *h)
 	return access(path, F_OK) == 0;
 }
 
-static int v1_write(const char *dir, const char *file, const char *val)
-{
-	char path[PATH_MAX];
-	int fd, r;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = util_write_full(fd, val, strlen(val));
-	close(fd);
-	return r;
-}
-
 /* A new cpuset cgroup starts with no CPUs and no memory nodes, and refuses
  * members until given some: copy the parent's down. */
 static void v1_cpuset_inherit(const char *path)
@@ -102,7 +87,7 @@ static void v1_cpuset_inherit(const char *path)
 		if (n <= 0)
 			continue;
 		buf[n] = '\0';
-		(void)v1_write(path, files[i], buf);
+		(void)rt_cgroup_write(path, files[i], buf);
 	}
 }
 
@@ -159,24 +144,24 @@ int rt_cgroup_v1_apply(const char *root, const char *dir, const struct oci_resou
 		return rt_err_set(err, ENAMETOOLONG, "cgroup %s: path too long", dir);
 	if (res->has_cpu_period && res->cpu_period) {
 		snprintf(val, sizeof(val), "%" PRIu64, res->cpu_period);
-		if ((r = v1_write(cpu, "cpu.cfs_period_us", val)) < 0)
+		if ((r = rt_cgroup_write(cpu, "cpu.cfs_period_us", val)) < 0)
 			return rt_err_sys(err, r, "cgroup %s: cpu.cfs_period_us=%s", cpu, val);
 	}
 	if (res->has_cpu_quota && res->cpu_quota) {
 		snprintf(val, sizeof(val), "%" PRId64, res->cpu_quota > 0 ? res->cpu_quota : -1);
-		if ((r = v1_write(cpu, "cpu.cfs_quota_us", val)) < 0)
+		if ((r = rt_cgroup_write(cpu, "cpu.cfs_quota_us", val)) < 0)
 			return rt_err_sys(err, r, "cgroup %s: cpu.cfs_quota_us=%s", cpu, val);
 	}
 	if (res->has_cpu_shares && res->cpu_shares) {
 		snprintf(val, sizeof(val), "%" PRIu64, res->cpu_shares);
-		if ((r = v1_write(cpu, "cpu.shares", val)) < 0)
+		if ((r = rt_cgroup_write(cpu, "cpu.shares", val)) < 0)
 			return rt_err_sys(err, r, "cgroup %s: cpu.shares=%s", cpu, val);
 	}
 	if (res->cpu_cpus && res->cpu_cpus[0] &&
-	    (r = v1_write(cpuset, "cpuset.cpus", res->cpu_cpus)) < 0)
+	    (r = rt_cgroup_write(cpuset, "cpuset.cpus", res->cpu_cpus)) < 0)
 		return rt_err_sys(err, r, "cgroup %s: cpuset.cpus=%s", cpuset, res->cpu_cpus);
 	if (res->cpu_mems && res->cpu_mems[0] &&
-	    (r = v1_write(cpuset, "cpuset.mems", res->cpu_mems)) < 0)
+	    (r = rt_cgroup_write(cpuset, "cpuset.mems", res->cpu_mems)) < 0)
 		return rt_err_sys(err, r, "cgroup %s: cpuset.mems=%s", cpuset, res->cpu_mems);
 	return 0;
 }
@@ -193,7 +178,7 @@ int rt_cgroup_v1_join(const char *root, const char *dir)
 
 		if (v1_path(root, dir, v1_hierarchies[i], path, sizeof(path)) < 0)
 			return -ENAMETOOLONG;
-		r = v1_write(path, "cgroup.procs", "0");
+		r = rt_cgroup_write(path, "cgroup.procs", "0");
 		if (r == 0)
 			joined++;
 		else if (r != -ENOENT && !first)
@@ -218,23 +203,6 @@ static bool v1_populated(const char *path)
 	return n > 0;
 }
 
-static void v1_kill_members(const char *path)
-{
-	char file[PATH_MAX];
-	FILE *f;
-	int pid;
-
-	if (snprintf(file, sizeof(file), "%s/cgroup.procs", path) >= (int)sizeof(file))
-		return;
-	f = fopen(file, "re");
-	if (!f)
-		return;
-	while (fscanf(f, "%d", &pid) == 1)
-		if (pid > 0)
-			kill(pid, SIGKILL);
-	fclose(f);
-}
-
 int rt_cgroup_v1_destroy(const char *root, const char *dir, struct rt_err *err)
 {
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
@@ -247,7 +215,7 @@ int rt_cgroup_v1_destroy(const char *root, const char *dir, struct rt_err *err)
 			continue;
 		for (int t = 0; t < 500 && v1_populated(path); t++) {
 			if (t % 50 == 0)
-				v1_kill_members(path);
+				rt_cgroup_kill_members(path);
 			nanosleep(&tick, NULL);
 		}
 		if (rmdir(path) < 0 && errno != ENOENT)
