@@ -3,10 +3,13 @@
 # vmlinux, initramfs, virtiofsd and options), plus the guest's own tmpfs as a floor:
 #   lookup_ns: N negative lookups (stat of a missing name: one FUSE request each)
 #   create_ns: N small files created (`echo i >f`: lookup, create, write, flush, release)
+#   stat_ns:   N lookups of one existing file (a request each with cache=none; with
+#              FS_LAT_SHARE_OPTS=cache=auto, runvm only, the guest keeps it for 1 s)
 # The shared directory is on a fresh tmpfs (FS_LAT_DIR=DIR to put it elsewhere, e.g. on
 # the test host's virtio-fs root, to see what the filesystem under virtiofsd costs).
 # Usage: tests/testhost/run bench/fs_latency.sh [N]   (N=200)
 #   FS_LAT_VMMS="runvm qemu"  FS_LAT_VFSD_ARGS="..." extra virtiofsd options, both VMMs
+#   FS_LAT_SHARE_OPTS=cache=auto: runvm-vmm's --share options for the measured share
 #   FS_LAT_ALT=PATH: another runvm-vmm binary, as VMM "alt" (before/after a change)
 #   FS_LAT_LIMIT=600: seconds per VM
 set -euo pipefail
@@ -49,6 +52,7 @@ mount -t virtiofs data /mnt || exit 1
 mkdir /mnt/d
 echo "LAT lookup_ns=\$(loop /mnt/d '[ -e /mnt/d/x\$i ]')"
 echo "LAT create_ns=\$(loop /mnt/d 'echo \$i >/mnt/d/f\$i')"
+echo "LAT stat_ns=\$(loop /mnt/d '[ -e /mnt/d/f0 ]')"
 echo "LAT listed=\$(ls /mnt/d | wc -l)"
 echo "LAT done"
 EOF
@@ -97,7 +101,7 @@ for vmm in $VMMS; do
 		bin=$B/runvm-vmm
 		[ "$vmm" = alt ] && bin=${FS_LAT_ALT:?FS_LAT_ALT=PATH names the other runvm-vmm}
 		run_vm "$vmm" "$bin" --kernel "$K" --initrd "$I" --mem 512 --serial - \
-			--share "t=$T/t,ro" --share "data=$D" "${vfsd_opt[@]}" --cmdline "$CMD" ;;
+			--share "t=$T/t,ro" --share "data=$D${FS_LAT_SHARE_OPTS:+,$FS_LAT_SHARE_OPTS}" "${vfsd_opt[@]}" --cmdline "$CMD" ;;
 	qemu)
 		start_vfsd "$T/t.sock" "$T/t"
 		start_vfsd "$T/d.sock" "$D"
@@ -114,11 +118,13 @@ for vmm in $VMMS; do
 done
 
 per() { awk -v ns="$1" -v n="$N" 'BEGIN { printf "%.1f ms", ns / n / 1e6 }'; }
-printf '%-8s %16s %16s %16s %16s\n' "" "tmpfs lookup" "tmpfs create" "virtio-fs lookup" "virtio-fs create"
+printf '%-8s %16s %16s %16s %16s %16s\n' "" "tmpfs lookup" "tmpfs create" "virtio-fs lookup" \
+	"virtio-fs create" "virtio-fs stat"
 for vmm in $VMMS; do
 	get() { sed -n "s/^$1=//p" "$T/$vmm.out"; }
 	[ -n "$(get create_ns)" ] || { printf '%-8s (no result)\n' "$vmm"; continue; }
-	printf '%-8s %16s %16s %16s %16s\n' "$vmm" "$(per "$(get tmpfs_lookup_ns)")" \
-		"$(per "$(get tmpfs_create_ns)")" "$(per "$(get lookup_ns)")" "$(per "$(get create_ns)")"
+	printf '%-8s %16s %16s %16s %16s %16s\n' "$vmm" "$(per "$(get tmpfs_lookup_ns)")" \
+		"$(per "$(get tmpfs_create_ns)")" "$(per "$(get lookup_ns)")" "$(per "$(get create_ns)")" \
+		"$(per "$(get stat_ns)")"
 done
 echo "(per iteration: a lookup is one FUSE request, a create about five)"
