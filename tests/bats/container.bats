@@ -27,6 +27,8 @@ setup() {
 }
 
 teardown() {
+	# Shown only when the test failed: the VMM's side of it (debug log, console tail).
+	[ -f "$T/vmm.log" ] && { echo "--- vmm.log (tail)"; tail -n 40 "$T/vmm.log"; }
 	[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
 	[ -n "$AGENT" ] && kill -KILL "$AGENT" 2>/dev/null
 	true

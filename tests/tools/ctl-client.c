@@ -10,7 +10,7 @@
  * exec is a small exec proxy: it listens on "PREFIX_P" .. P+2 for the process's
  * stdin/stdout/stderr, sends EXEC, relays its own fds 0/1/2, and exits with the
  * process's status (128+N for a signal). Errors: the guest's message on stderr,
- * exit 1 (exec: 125). */
+ * exit 1 (exec: 125); no answer within CTL_CLIENT_TIMEOUT seconds (300): 124. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -293,12 +293,32 @@ static int exec_cmd(int fd, int argc, char **argv)
 	return proto_exit_status(&ex);
 }
 
+static const char *watched_request = "?";
+
+/* A test must fail, not hang: no answer (or no exit, for exec) within the limit
+ * ends us with 124 and says what we waited for. */
+static void on_alarm(int sig)
+{
+	static const char msg[] = "ctl-client: timed out waiting for the answer to ";
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)!write(STDERR_FILENO, watched_request, strlen(watched_request));
+	(void)!write(STDERR_FILENO, "\n", 1);
+	_exit(124);
+}
+
 int main(int argc, char **argv)
 {
+	const char *limit = getenv("CTL_CLIENT_TIMEOUT");
 	struct proto_buf b;
 	int fd;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 3)
+		watched_request = argv[2];
+	signal(SIGALRM, on_alarm);
+	alarm(limit ? (unsigned)atoi(limit) : 300);
 	if (argc < 3) {
 		fprintf(stderr, "usage: ctl-client SOCK status|start|pause|resume|ps|kill|resize|"
 				"exec|raw ...\n");
