@@ -11,17 +11,7 @@
 #include "oci/config.h"
 #include "oci/spec.h"
 #include "tests/unit/tap.h"
-
-/* Test documents are written with ' for " to stay readable. */
-static char *q(const char *s)
-{
-	char *d = strdup(s);
-
-	for (char *p = d; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	return d;
-}
+#include "tests/unit/oci_doc.h"
 
 /* Parses q(doc): 0 or -errno; the message lands in err. */
 static int parse(const char *doc, struct oci_config **c, struct rt_err *err)

@@ -18,20 +18,11 @@
 #include "runtime/ops.h"
 #include "runtime/rt.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/oci_doc.h"
 
 static char tmp[] = "/tmp/test_rt_container.XXXXXX";
 static char root[256], bundle[256];
 static struct rt_globals g;
-
-static char *q(const char *s)
-{
-	char *d = strdup(s);
-
-	for (char *p = d; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	return d;
-}
 
 static void write_file(const char *path, const char *text)
 {

@@ -21,21 +21,7 @@
 #include "runtime/exec_proxy.h"
 #include "runtime/vmconf.h"
 #include "tests/unit/tap.h"
-
-static struct oci_config *cfg_of(const char *doc)
-{
-	struct oci_config *c = NULL;
-	struct rt_err err;
-	char *j = strdup(doc);
-
-	for (char *p = j; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	if (oci_config_parse(j, strlen(j), &c, &err) < 0)
-		printf("# parse failed: %s\n", err.msg);
-	free(j);
-	return c;
-}
+#include "tests/unit/oci_doc.h"
 
 #define BASE "'ociVersion':'1.0.0','root':{'path':'r'},'process':{'args':['true'],'cwd':'/','user':{'uid':0,'gid':0}}"
 

@@ -12,22 +12,7 @@
 #include "oci/config.h"
 #include "runtime/spec2proto.h"
 #include "tests/unit/tap.h"
-
-/* Test documents are written with ' for " to stay readable. */
-static struct oci_config *cfg_of(const char *doc)
-{
-	struct oci_config *c = NULL;
-	struct rt_err err;
-	char *j = strdup(doc);
-
-	for (char *p = j; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	if (oci_config_parse(j, strlen(j), &c, &err) < 0)
-		printf("# parse failed: %s\n", err.msg);
-	free(j);
-	return c;
-}
+#include "tests/unit/oci_doc.h"
 
 static const char *kv_get(const struct proto_kv *kv, uint32_t n, const char *key)
 {
