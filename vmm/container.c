@@ -538,18 +538,15 @@ static void ctr_on_timer(struct ev_loop *loop, int fd, uint32_t events, void *ar
 
 static void ctr_on_vm_done(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
-	char last[160];
-
 	struct ctr *c = arg;
+	char last[160], why[sizeof(c->vm->end_why)];
 	uint64_t n;
 	int code;
 
 	(void)!read(fd, &n, sizeof(n));
 	ev_del(loop, fd);
 	c->vm_done = true;
-	pthread_mutex_lock(&c->vm->exit_lock);
-	code = c->vm->exit_code;
-	pthread_mutex_unlock(&c->vm->exit_lock);
+	code = vmm_end_reason(c->vm, why, sizeof(why));
 	/* The init's EXIT may still sit unread in the agent's socket. */
 	if (!c->have_exit && c->agent.fd >= 0 && !c->agent_eof)
 		ctr_on_agent(loop, c->agent.fd, EPOLLIN, c);
@@ -559,8 +556,9 @@ static void ctr_on_vm_done(struct ev_loop *loop, int fd, uint32_t events, void *
 		ctr_console_postmortem(c, last, sizeof(last));
 		return ctr_fail(c, "the VM ended before the container %s (%s)%s%s",
 				c->state < CTR_CREATED ? "was created" : "exited",
-				code ? "VMM error: see the log"
-				     : "guest reset, crash or power-off",
+				why[0] ? why
+				: code ? "VMM error: see the log"
+				       : "guest reset, crash or power-off",
 				last[0] ? "; the guest console ended with: " : "", last);
 	}
 	log_debug("VM ended after %u ms", ctr_ms(c));

@@ -75,7 +75,8 @@ static const char vmm_usage[] =
 	"\n"
 	"Exit status: 0 when the guest resets or powers off, 128+N when stopped by\n"
 	"signal N (SIGTERM, SIGINT), 1 on a VMM error (the message names the cause),\n"
-	"2 on a usage error. Container mode: the container's status; 1 when it could not\n"
+	"2 on a usage error. SIGUSR1 logs every virtio queue's state (what a stuck guest\n"
+	"waits for). Container mode: the container's status; 1 when it could not\n"
 	"be created or the VM ended without it.\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_VSOCK, OPT_SERIAL,
@@ -241,11 +242,13 @@ static void vmm_on_done(struct ev_loop *loop, int fd, uint32_t events, void *arg
 	struct vmm *v = arg;
 	uint64_t n;
 
-	(void)!read(fd, &n, sizeof(n));
-	pthread_mutex_lock(&v->exit_lock);
-	int code = v->exit_code;
+	char why[sizeof(v->end_why)];
+	int code;
 
-	pthread_mutex_unlock(&v->exit_lock);
+	(void)!read(fd, &n, sizeof(n));
+	code = vmm_end_reason(v, why, sizeof(why));
+	if (why[0])
+		log_debug("VM ended: %s", why);
 	ev_stop(loop, code);
 }
 
@@ -255,6 +258,8 @@ static void vmm_on_signal(struct ev_loop *loop, int fd, uint32_t events, void *a
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGUSR1)
+		return vmm_dump_state(arg);
 	log_debug("signal %u: shutting the VM down", si.ssi_signo);
 	vmm_finish(arg, 128 + (int)si.ssi_signo);
 }
@@ -329,6 +334,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	vcpu_signal_setup();

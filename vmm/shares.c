@@ -25,7 +25,7 @@ static void vmm_share_gone(void *arg)
 		if (v->vfsd[i])
 			vfsd_check(v->vfsd[i], 200);
 	}
-	vmm_finish(v, 1);
+	vmm_end(v, 1, "a virtiofsd connection closed (see the log)");
 }
 
 static int vmm_share_connect(struct vmm *v, unsigned i, int *sock, char *what, size_t len)

@@ -99,6 +99,15 @@ static void vcpu_mmio(struct vcpu *c)
 		   r->mmio.is_write);
 }
 
+/* Linux with reboot=k never resets this way, so a triple fault is a guest
+ * failure. Its registers are not worth logging: on AMD, KVM has already reset
+ * the vCPU (the VMCB is undefined after a shutdown intercept). */
+static void vcpu_triple_fault(struct vcpu *c)
+{
+	log_warn("vCPU %u: guest triple fault", c->index);
+	vmm_end(c->vmm, 0, "guest triple fault on vCPU %u", c->index);
+}
+
 /* Returns false when this vCPU must stop running. */
 static bool vcpu_exit(struct vcpu *c)
 {
@@ -112,15 +121,14 @@ static bool vcpu_exit(struct vcpu *c)
 		vcpu_mmio(c);
 		return true;
 	case KVM_EXIT_SHUTDOWN: /* triple fault: the guest's last-resort reboot */
-		log_debug("vCPU %u: guest shutdown (triple fault)", c->index);
-		vmm_finish(c->vmm, 0);
+		vcpu_triple_fault(c);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
-		log_debug("vCPU %u: guest system event %u", c->index, r->system_event.type);
-		vmm_finish(c->vmm, 0);
+		vmm_end(c->vmm, 0, "guest system event %u on vCPU %u", r->system_event.type,
+			c->index);
 		return false;
 	case KVM_EXIT_HLT:
-		vmm_finish(c->vmm, 0);
+		vmm_end(c->vmm, 0, "vCPU %u halted", c->index);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
 		log_error("vCPU %u: KVM could not enter the guest (hardware reason 0x%llx)",
@@ -175,7 +183,7 @@ static void *vcpu_thread(void *arg)
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			log_error("vCPU %u: KVM_RUN: %s", c->index, strerror(errno));
-			vmm_finish(v, 1);
+			vmm_end(v, 1, "KVM_RUN on vCPU %u: %s", c->index, strerror(errno));
 			break;
 		}
 		if (!vcpu_exit(c))

@@ -1,6 +1,7 @@
 /* Assembling a VM from its configuration, running it, and tearing it down. Every
  * constructor step has its undo in vmm_destroy, which accepts a half-built VM. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,7 @@ static void vmm_serial_irq(void *arg, int level)
 
 static void vmm_reset_requested(void *arg)
 {
-	vmm_finish(arg, 0);
+	vmm_end(arg, 0, "the guest reset itself (i8042: a reboot, or a panic with panic=1)");
 }
 
 static void vmm_marker_hit(void *arg, uint64_t ns)
@@ -305,7 +306,7 @@ void vmm_stop_vcpus(struct vmm *v)
 	}
 }
 
-void vmm_finish(struct vmm *v, int code)
+static void vmm_set_end(struct vmm *v, int code, const char *why)
 {
 	uint64_t one = 1;
 
@@ -313,7 +314,55 @@ void vmm_finish(struct vmm *v, int code)
 	if (!v->exit_set) {
 		v->exit_set = true;
 		v->exit_code = code;
+		snprintf(v->end_why, sizeof(v->end_why), "%s", why);
 	}
 	pthread_mutex_unlock(&v->exit_lock);
 	(void)!write(v->done_fd, &one, sizeof(one));
+}
+
+void vmm_end(struct vmm *v, int code, const char *fmt, ...)
+{
+	char why[sizeof(v->end_why)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	vmm_set_end(v, code, why);
+}
+
+void vmm_finish(struct vmm *v, int code)
+{
+	vmm_set_end(v, code, "");
+}
+
+void vmm_dump_state(struct vmm *v)
+{
+	char q[192];
+
+	for (unsigned i = 0; i < v->nr_virtio; i++) {
+		struct virtio_dev *d = v->virtio[i].dev;
+
+		pthread_mutex_lock(&d->lock);
+		log_info("state: virtio %s at 0x%llx (GSI %u): status 0x%x, InterruptStatus 0x%x "
+			 "(sticky 0x%x)%s", d->name, (unsigned long long)d->mmio_base, d->irq,
+			 d->status, d->isr, d->isr_sticky,
+			 d->irq_eventfd >= 0 ? ", back-end raises the irqfd" : "");
+		for (unsigned n = 0; n < d->nr_queues; n++) {
+			vq_describe(&d->vqs[n], q, sizeof(q));
+			log_info("state:   queue %u: %s", n, q);
+		}
+		pthread_mutex_unlock(&d->lock);
+	}
+}
+
+int vmm_end_reason(struct vmm *v, char *why, size_t len)
+{
+	int code;
+
+	pthread_mutex_lock(&v->exit_lock);
+	code = v->exit_code;
+	snprintf(why, len, "%s", v->end_why);
+	pthread_mutex_unlock(&v->exit_lock);
+	return code;
 }

@@ -82,6 +82,7 @@ struct vmm {
 	uint64_t entry, start_ns;
 	int done_fd;                  /* eventfd: a vCPU tells the loop the VM is over */
 	int exit_code;                /* set once, by whoever ends the VM first */
+	char end_why[160];            /* how it ended, in words, set with exit_code */
 	bool exit_set;
 	pthread_mutex_t exit_lock;
 	/* Pause (vcpu.c): vCPU threads park on pause_cond between KVM_RUNs. */
@@ -100,8 +101,17 @@ int vmm_start(struct vmm *v);
 /* Stops and joins every vCPU (idempotent). */
 void vmm_stop_vcpus(struct vmm *v);
 
-/* Ends the VM with `code` (first caller wins) and wakes the event loop. Any thread. */
+/* Ends the VM with `code` (first caller wins) and wakes the event loop. Any thread.
+ * vmm_end also records why, in words, for whoever reports the end (the first
+ * caller's reason is kept, like its code). */
 void vmm_finish(struct vmm *v, int code);
+void vmm_end(struct vmm *v, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Logs every virtio device's transport and ring state (info level): what a
+ * stuck guest waits for. Any thread. */
+void vmm_dump_state(struct vmm *v);
+/* The code and the reason the VM ended with; why gets "" when none was given. */
+int vmm_end_reason(struct vmm *v, char *why, size_t len);
 
 /* Attaches a virtio-mmio device: window, GSI, ioeventfds, irqfd, cmdline entry. */
 int vmm_add_virtio(struct vmm *v, struct virtio_dev *d);

@@ -542,6 +542,32 @@ static void test_fuzz(void)
 	ok(popped > 100 && broken > 100, "fuzzing saw good and bad chains (%d, %d)", popped, broken);
 }
 
+static void test_describe(void)
+{
+	char buf[256];
+
+	setup(8);
+	q.ready = false;
+	vq_describe(&q, buf, sizeof(buf));
+	is_str(buf, "not ready", "describe: a queue that is not ready");
+	q.ready = true;
+	desc(0, DATA, 10, 0, 0);
+	offer(0);
+	offer(0);
+	w16(AVAIL + 4 + 2 * 8, 5);  /* used_event */
+	w16(USED + 4 + 8 * 8, 9);   /* avail_event */
+	pop_ok(1, "describe: pop one");
+	is_int(vq_push(&q, 0, 0), 0, "describe: push it");
+	vq_describe(&q, buf, sizeof(buf));
+	is_str(buf,
+	       "size 8, avail flags 0x0 idx 2 used_event 5; used flags 0x0 idx 1 avail_event 9; "
+	       "ours: last_avail 1 used 1",
+	       "describe: ring indices from guest memory and ours");
+	q.used_gpa = RAM_SIZE - 4;
+	vq_describe(&q, buf, sizeof(buf));
+	is_str(buf, "rings outside guest memory", "describe: rings outside memory");
+}
+
 int main(void)
 {
 	ram = aligned_alloc(4096, RAM_SIZE);
@@ -561,6 +587,7 @@ int main(void)
 	test_event_idx();
 	test_iov_copy();
 	test_fuzz();
+	test_describe();
 	free(ram);
 	return tap_done();
 }

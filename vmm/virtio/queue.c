@@ -21,6 +21,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* A descriptor as laid out in guest memory (little-endian). */
@@ -344,4 +345,24 @@ size_t vq_iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf
 size_t vq_buf_to_iov(const struct iovec *iov, unsigned n, size_t skip, const void *buf, size_t len)
 {
 	return vq_copy(iov, n, skip, (uint8_t *)buf, len, true);
+}
+
+int vq_describe(const struct vq *q, char *buf, size_t len)
+{
+	struct vq_rings r;
+	uint16_t used_flags, used_idx, used_event;
+
+	if (!q->ready)
+		return snprintf(buf, len, "not ready");
+	if (vq_rings(q, &r))
+		return snprintf(buf, len, "rings outside guest memory");
+	memcpy(&used_flags, r.used, 2);
+	memcpy(&used_idx, r.used + 2, 2);
+	used_event = le16toh(__atomic_load_n(&r.avail[2 + q->num], __ATOMIC_RELAXED));
+	return snprintf(buf, len,
+			"size %u, avail flags 0x%x idx %u used_event %u; used flags 0x%x idx %u "
+			"avail_event %u; ours: last_avail %u used %u",
+			q->num, le16toh(r.avail[0]), vq_avail_idx(&r), used_event,
+			le16toh(used_flags), le16toh(used_idx),
+			le16toh(*vq_avail_event(q, &r)), q->last_avail, q->used_idx);
 }

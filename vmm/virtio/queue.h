@@ -6,6 +6,7 @@
 #define RUNVM_VMM_VIRTIO_QUEUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -43,6 +44,10 @@ struct vq_chain {
 	struct iovec out[VQ_MAX_SEGS];
 	struct iovec in[VQ_MAX_SEGS];
 };
+
+/* The ring indices and flags in guest memory, and ours, in words (for the
+ * VMM's state dump; a back-end in another process has its own "ours"). */
+int vq_describe(const struct vq *q, char *buf, size_t len);
 
 /* Resets to the state after device reset (not ready, no addresses). */
 void vq_reset(struct vq *q, const struct guest_mem *mem);
