@@ -278,8 +278,8 @@ static void test_kernel(void)
 	struct seen seen = { 0 };
 	int lo = 0, idx;
 
-	if (geteuid() != 0 || unshare(CLONE_NEWNET) || system("ip link add rvd0 type dummy 2>/dev/null")) {
-		skip("the kernel part needs root, a private network namespace and ip(8) (dummy)");
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) || system("ip link add rvd0 type veth peer name rvd1 2>/dev/null")) {
+		skip("the kernel part needs root, a private network namespace and ip(8) (veth)");
 		free(s);
 		return;
 	}
