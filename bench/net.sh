@@ -1,0 +1,121 @@
+#!/bin/bash
+# Network figures for runvm beside runc and crun in one run: each runtime's container
+# gets the same setup, a network namespace given by path with eth0 on a veth pair
+# whose other end (with the address the container talks to) is on this host, and
+# runs the same busybox commands:
+#   1. latency: `ping -c N` of the host end, the average round trip (and min/max);
+#   2. TCP throughput container -> host: `dd bs=64k | nc` of BENCH_NET_MIB MiB into
+#      tcp-sink (tests/tools) on the host end, timed there from the first byte to EOF,
+#      so boot is not in it (MB = 10^6 bytes).
+# For runvm, frames go guest -> virtio-net -> runvm-vmm -> tap -> tc redirect -> eth0;
+# for runc and crun the container's socket sits on eth0 itself.
+# Usage: tests/testhost/run bench/net.sh [N]   (N pings, default 20; or on a real KVM
+# host, as root). Environment: BENCH_NET_MIB=64, BENCH_STEP_TIMEOUT=300 (through
+# TESTHOST_PASSENV in the test host). Everything made is removed on exit.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+B=$ROOT/build
+N=${1:-20}
+MIB=${BENCH_NET_MIB:-64}
+STEP=${BENCH_STEP_TIMEOUT:-300}
+
+say() { printf '%s\n' "$*"; }
+fail() { say "bench: $*" >&2; exit 1; }
+[ -w /dev/kvm ] || fail "no usable /dev/kvm (run inside tests/testhost/run)"
+[ "$(id -u)" = 0 ] || fail "needs root (network namespaces, runc, crun)"
+for f in runvm runvm-vmm vmlinux initramfs.cpio tests/tcp-sink; do
+	[ -e "$B/$f" ] || fail "no $B/$f (make)"
+done
+for t in ip jq busybox; do command -v "$t" >/dev/null || fail "$t not found"; done
+[ -e /dev/net/tun ] || modprobe tun || fail "no /dev/net/tun"
+RTS="runvm"
+for t in runc crun; do command -v "$t" >/dev/null && RTS="$RTS $t"; done
+
+T=$(mktemp -d /tmp/rvbn.XXXXXX) || exit 1
+R=$T/r
+SINK=
+loadavg() { say "load average ($1): $(cut -d' ' -f1-3 /proc/loadavg)"; }
+cleanup() {
+	local rt id i
+	trap - EXIT INT TERM
+	[ -n "$SINK" ] && kill "$SINK" 2>/dev/null
+	for id in $("$B/runvm" --root "$R" list -q 2>/dev/null); do
+		timeout -k 5 60 "$B/runvm" --root "$R" delete --force "$id" >/dev/null 2>&1
+	done
+	for rt in runc crun; do
+		for id in $($rt --root "$T/$rt" list -q 2>/dev/null); do
+			timeout -k 5 30 $rt --root "$T/$rt" delete --force "$id" >/dev/null 2>&1
+		done
+	done
+	for i in 1 2 3; do
+		ip netns del "rvbn$i" 2>/dev/null
+		ip link del "rvbh$i" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$T"
+	loadavg end
+}
+trap cleanup EXIT
+trap 'say "bench: interrupted"; exit 130' INT TERM
+
+loadavg start
+say "test host: $(nproc) CPUs, $(uname -r); runvm $("$B/runvm" --version | head -1 | cut -d' ' -f3)$(for t in runc crun; do command -v $t >/dev/null && printf ', %s' "$($t --version | head -1)"; done)"
+
+. tests/bats/busybox-image.bash
+bb_rootfs "$T/rootfs" || fail "cannot make the busybox rootfs"
+
+# netns I: rvbnI with eth0 10.125.I.2/24, the host end rvbhI with 10.125.I.1/24.
+netns() {
+	local i=$1
+	ip netns add "rvbn$i" && ip link add "rvbh$i" type veth peer name eth0 netns "rvbn$i" &&
+		ip addr add "10.125.$i.1/24" dev "rvbh$i" && ip link set "rvbh$i" up &&
+		ip -n "rvbn$i" addr add "10.125.$i.2/24" dev eth0 && ip -n "rvbn$i" link set eth0 up &&
+		ip -n "rvbn$i" link set lo up && ip -n "rvbn$i" route add default via "10.125.$i.1"
+}
+
+# bundle DIR I: pings, then the stream, in namespace I (with CAP_NET_RAW for ping).
+bundle() {
+	local dir=$1 i=$2 host=10.125.$2.1
+	mkdir -p "$dir"
+	(cd "$dir" && "$B/runvm" spec) || fail "runvm spec"
+	bb_config "$dir" '.root.path = $r | .root.readonly = false | .process.terminal = false
+		| .process.args = ["sh", "-c", $cmd]
+		| .process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])
+		| .linux.namespaces = [.linux.namespaces[] | if .type == "network" then .path = $ns else . end]' \
+		--arg r "$T/rootfs" --arg ns "/run/netns/rvbn$i" \
+		--arg cmd "ping -c $N -i 0.2 $host | tail -1; dd if=/dev/zero bs=65536 count=$((MIB * 16)) 2>/dev/null | nc $host 5201" ||
+		fail "bundle $dir"
+}
+
+run_rt() {
+	local rt=$1
+	shift
+	case $rt in
+	runvm) timeout -k 5 "$STEP" "$B/runvm" --root "$R" "$@" ;;
+	*) timeout -k 5 "$STEP" "$rt" --root "$T/$rt" "$@" ;;
+	esac
+}
+
+say ""
+say "== $N pings of the host end (ms), then $MIB MiB of TCP container -> host"
+printf '%-6s %-28s %s\n' runtime "ping min/avg/max (ms)" "TCP container->host"
+i=0
+for rt in $RTS; do
+	i=$((i + 1))
+	netns "$i" || fail "network namespace $i"
+	bundle "$T/b$i" "$i"
+	"$B/tests/tcp-sink" "10.125.$i.1" 5201 "$STEP" >"$T/sink$i" 2>&1 &
+	SINK=$!
+	out=$(run_rt "$rt" run --bundle "$T/b$i" "net$i" </dev/null 2>&1)
+	rc=$?
+	wait "$SINK"
+	SINK=
+	rtt=$(sed -n 's|.*min/avg/max = \([0-9./]*\) ms.*|\1|p' <<<"$out")
+	read -r bytes secs mbs <"$T/sink$i"
+	if [ "$rc" -ne 0 ] || [ -z "$rtt" ] || [ "${bytes:-0}" != $((MIB * 1048576)) ]; then
+		say "$rt: exit $rc; output: $out; sink: $(cat "$T/sink$i")"
+		continue
+	fi
+	printf '%-6s %-28s %s MB/s (%s bytes in %s s)\n' "$rt" "$rtt" "$mbs" "$bytes" "$secs"
+done
