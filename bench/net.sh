@@ -9,9 +9,14 @@
 #      so boot is not in it (MB = 10^6 bytes).
 # For runvm, frames go guest -> virtio-net -> runvm-vmm -> tap -> tc redirect -> eth0;
 # for runc and crun the container's socket sits on eth0 itself.
+#   3. with BENCH_NET_OLD_KERNEL=VMLINUX (a guest kernel built without virtio-net):
+#      boot to the guest's init with runvm-vmm, median of BENCH_NET_BOOTS runs taken
+#      in turns: that kernel, ours, and ours with a NIC attached (a tap), to see what
+#      CONFIG_VIRTIO_NET and a NIC cost at boot.
 # Usage: tests/testhost/run bench/net.sh [N]   (N pings, default 20; or on a real KVM
-# host, as root). Environment: BENCH_NET_MIB=64, BENCH_STEP_TIMEOUT=300 (through
-# TESTHOST_PASSENV in the test host). Everything made is removed on exit.
+# host, as root). Environment: BENCH_NET_MIB=64, BENCH_STEP_TIMEOUT=300,
+# BENCH_NET_OLD_KERNEL, BENCH_NET_BOOTS=7 (through TESTHOST_PASSENV in the test host).
+# Everything made is removed on exit.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -52,6 +57,7 @@ cleanup() {
 		ip netns del "rvbn$i" 2>/dev/null
 		ip link del "rvbh$i" 2>/dev/null
 	done
+	ip link del rvbtap 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$T"
 	loadavg end
@@ -118,4 +124,43 @@ for rt in $RTS; do
 		continue
 	fi
 	printf '%-6s %-28s %s MB/s (%s bytes in %s s)\n' "$rt" "$rtt" "$mbs" "$bytes" "$secs"
+done
+
+# --- 3. boot with and without virtio-net -----------------------------------------------------
+OLDK=${BENCH_NET_OLD_KERNEL:-}
+[ -n "$OLDK" ] || exit 0
+[ -f "$OLDK" ] || fail "BENCH_NET_OLD_KERNEL=$OLDK: no such file"
+BOOTS=${BENCH_NET_BOOTS:-7}
+ip tuntap add rvbtap mode tap vnet_hdr && ip link set rvbtap up || fail "tap"
+
+# Milliseconds from starting the VMM to the test init's first line, then the VMM is
+# killed (the same measure as bench/vmm.sh).
+time_to_init() {
+	local start line ms=-
+	start=$(date +%s%N)
+	coproc VM { exec timeout -k 5 "$STEP" "$@" 2>/dev/null; }
+	local pid=$VM_PID
+	while IFS= read -r -u "${VM[0]}" line; do
+		if [[ $line == *"rvtest: init up"* ]]; then
+			ms=$((($(date +%s%N) - start) / 1000000))
+			break
+		fi
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "$ms"
+}
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2); else print "-"}'; }
+
+boot=("$B/runvm-vmm" --initrd "$B/test-initramfs.cpio" --mem 256 --serial - --cmdline "quiet rvcmd=true")
+say ""
+say "== boot to guest init (ms, median of $BOOTS, taken in turns)"
+for _ in $(seq "$BOOTS"); do
+	time_to_init "${boot[@]}" --kernel "$OLDK" >>"$T/boot-old"
+	time_to_init "${boot[@]}" --kernel "$B/vmlinux" >>"$T/boot-new"
+	time_to_init "${boot[@]}" --kernel "$B/vmlinux" --net tap=rvbtap >>"$T/boot-nic"
+done
+for v in "old:kernel without virtio-net" "new:kernel with virtio-net" "nic:with virtio-net and a NIC"; do
+	printf '%-32s %6s ms   (runs: %s)\n' "${v#*:}" "$(median <"$T/boot-${v%%:*}")" \
+		"$(tr '\n' ' ' <"$T/boot-${v%%:*}")"
 done

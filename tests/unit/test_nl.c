@@ -186,7 +186,7 @@ static void test_parse(void)
 	ok(!nl_route_parse(nl_msg_hdr(&m), &r) && r.oif == 5 && r.has_gw && !memcmp(r.gw, a4, 4) &&
 	   r.dst_len == 0 && r.table == RT_TABLE_MAIN, "route parsed: default via a gateway");
 	rm->rtm_dst_len = 8;
-	nl_put(&m, RTA_DST, a4, 16);
+	nl_put(&m, RTA_DST, (uint8_t[16]){ 10 }, 16);
 	is_int(nl_route_parse(nl_msg_hdr(&m), &r), -EBADMSG, "a 16-byte IPv4 destination is malformed");
 }
 
