@@ -4,9 +4,10 @@
 # whose other end (with the address the container talks to) is on this host, and
 # runs the same busybox commands:
 #   1. latency: `ping -c N` of the host end, the average round trip (and min/max);
-#   2. TCP throughput container -> host: `dd bs=64k | nc` of BENCH_NET_MIB MiB into
-#      tcp-sink (tests/tools) on the host end, timed there from the first byte to EOF,
-#      so boot is not in it (MB = 10^6 bytes).
+#   2. TCP throughput both ways, BENCH_NET_MIB MiB with tcp-bench (tests/tools: 256 KiB
+#      writes from memory, static so it runs in the container too), timed by the
+#      receiving side from the first byte to EOF, so boot is not in it (MB = 10^6
+#      bytes): container -> host end, then host end -> container (a second run).
 # For runvm, frames go guest -> virtio-net -> runvm-vmm -> tap -> tc redirect -> eth0;
 # for runc and crun the container's socket sits on eth0 itself.
 #   3. with BENCH_NET_OLD_KERNEL=VMLINUX (a guest kernel built without virtio-net):
@@ -29,7 +30,7 @@ say() { printf '%s\n' "$*"; }
 fail() { say "bench: $*" >&2; exit 1; }
 [ -w /dev/kvm ] || fail "no usable /dev/kvm (run inside tests/testhost/run)"
 [ "$(id -u)" = 0 ] || fail "needs root (network namespaces, runc, crun)"
-for f in runvm runvm-vmm vmlinux initramfs.cpio tests/tcp-sink; do
+for f in runvm runvm-vmm vmlinux initramfs.cpio tests/tcp-bench; do
 	[ -e "$B/$f" ] || fail "no $B/$f (make)"
 done
 for t in ip jq busybox; do command -v "$t" >/dev/null || fail "$t not found"; done
@@ -70,6 +71,7 @@ say "test host: $(nproc) CPUs, $(uname -r); runvm $("$B/runvm" --version | head 
 
 . tests/bats/busybox-image.bash
 bb_rootfs "$T/rootfs" || fail "cannot make the busybox rootfs"
+cp "$B/tests/tcp-bench" "$T/rootfs/bin/" || fail "tcp-bench"
 
 # netns I: rvbnI with eth0 10.125.I.2/24, the host end rvbhI with 10.125.I.1/24.
 netns() {
@@ -80,18 +82,16 @@ netns() {
 		ip -n "rvbn$i" link set lo up && ip -n "rvbn$i" route add default via "10.125.$i.1"
 }
 
-# bundle DIR I: pings, then the stream, in namespace I (with CAP_NET_RAW for ping).
+# bundle DIR I CMD: CMD in namespace I (with CAP_NET_RAW for ping).
 bundle() {
-	local dir=$1 i=$2 host=10.125.$2.1
+	local dir=$1 i=$2
 	mkdir -p "$dir"
 	(cd "$dir" && "$B/runvm" spec) || fail "runvm spec"
 	bb_config "$dir" '.root.path = $r | .root.readonly = false | .process.terminal = false
 		| .process.args = ["sh", "-c", $cmd]
 		| .process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])
 		| .linux.namespaces = [.linux.namespaces[] | if .type == "network" then .path = $ns else . end]' \
-		--arg r "$T/rootfs" --arg ns "/run/netns/rvbn$i" \
-		--arg cmd "ping -c $N -i 0.2 $host | tail -1; dd if=/dev/zero bs=65536 count=$((MIB * 16)) 2>/dev/null | nc $host 5201" ||
-		fail "bundle $dir"
+		--arg r "$T/rootfs" --arg ns "/run/netns/rvbn$i" --arg cmd "$3" || fail "bundle $dir"
 }
 
 run_rt() {
@@ -103,27 +103,40 @@ run_rt() {
 	esac
 }
 
+# figure FILE: "MB/s (BYTES bytes in S s)" from a tcp-bench sink's output, or why not.
+figure() {
+	local bytes secs mbs
+	read -r bytes secs mbs <"$1" 2>/dev/null
+	if [ "${bytes:-0}" = $((MIB * 1048576)) ]; then
+		printf '%s MB/s' "$mbs"
+	else
+		printf 'failed: %s' "$(tr '\n' ' ' <"$1")"
+	fi
+}
+
 say ""
-say "== $N pings of the host end (ms), then $MIB MiB of TCP container -> host"
-printf '%-6s %-28s %s\n' runtime "ping min/avg/max (ms)" "TCP container->host"
+say "== $N pings of the host end; $MIB MiB of TCP each way (MB/s, from the receiver)"
+printf '%-6s %-26s %-18s %s\n' runtime "ping min/avg/max (ms)" "container->host" "host->container"
 i=0
 for rt in $RTS; do
 	i=$((i + 1))
+	host=10.125.$i.1
 	netns "$i" || fail "network namespace $i"
-	bundle "$T/b$i" "$i"
-	"$B/tests/tcp-sink" "10.125.$i.1" 5201 "$STEP" >"$T/sink$i" 2>&1 &
+	bundle "$T/up$i" "$i" "ping -c $N -i 0.2 $host | tail -1; tcp-bench send $host 5201 $MIB"
+	bundle "$T/down$i" "$i" "tcp-bench sink 0.0.0.0 5202 $STEP"
+	"$B/tests/tcp-bench" sink "$host" 5201 "$STEP" >"$T/up$i.out" 2>&1 &
 	SINK=$!
-	out=$(run_rt "$rt" run --bundle "$T/b$i" "net$i" </dev/null 2>&1)
-	rc=$?
+	out=$(run_rt "$rt" run --bundle "$T/up$i" "up$i" </dev/null 2>&1)
 	wait "$SINK"
 	SINK=
 	rtt=$(sed -n 's|.*min/avg/max = \([0-9./]*\) ms.*|\1|p' <<<"$out")
-	read -r bytes secs mbs <"$T/sink$i"
-	if [ "$rc" -ne 0 ] || [ -z "$rtt" ] || [ "${bytes:-0}" != $((MIB * 1048576)) ]; then
-		say "$rt: exit $rc; output: $out; sink: $(cat "$T/sink$i")"
-		continue
-	fi
-	printf '%-6s %-28s %s MB/s (%s bytes in %s s)\n' "$rt" "$rtt" "$mbs" "$bytes" "$secs"
+	[ -n "$rtt" ] || rtt="failed: $out"
+	"$B/tests/tcp-bench" send "10.125.$i.2" 5202 "$MIB" "$STEP" >"$T/send$i.out" 2>&1 &
+	SINK=$!
+	run_rt "$rt" run --bundle "$T/down$i" "down$i" </dev/null >"$T/down$i.out" 2>&1
+	wait "$SINK"
+	SINK=
+	printf '%-6s %-26s %-18s %s\n' "$rt" "$rtt" "$(figure "$T/up$i.out")" "$(figure "$T/down$i.out")"
 done
 
 # --- 3. boot with and without virtio-net -----------------------------------------------------

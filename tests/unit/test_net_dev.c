@@ -265,6 +265,53 @@ static void test_hostile_rings(struct world *w)
 	world_down(w);
 }
 
+/* Mergeable rx buffers: a frame longer than one buffer is spread over as many as it
+ * needs, num_buffers says how many; with too few it is dropped and nothing else is
+ * lost. */
+static void test_rx_merged(struct world *w)
+{
+	static uint8_t big[NET_HDR_LEN + 9000], got[9000];
+	uint32_t id, len, total = 0, ids[8], lens[8];
+	unsigned nb = 0, k = 0;
+	uint16_t num = 0;
+
+	is_int(world_pair(w, ALL_OFFLOADS | F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_TSO4)),
+	       0, "a driver with mergeable rx buffers and TSO to it");
+	ok(w->g.features & F(VIRTIO_NET_F_MRG_RXBUF) && w->g.features & F(VIRTIO_NET_F_GUEST_TSO4),
+	   "both offered");
+	fg_post_rx(&w->g, 8, RXBUF_LEN);
+	memset(big, 0, NET_HDR_LEN);
+	frame(big + NET_HDR_LEN, 9000, 77);
+	send(w->host, big, sizeof(big), 0);
+	while (total < sizeof(big) && k < 8 && fg_wait_used(&w->g, NET_QUEUE_RX, &id, &len)) {
+		ids[k] = id;
+		lens[k++] = len;
+		total += len;
+	}
+	memcpy(&num, w->ram + RXBUF(ids[0] % QN) + 10, 2);
+	for (unsigned i = 0; i < k; i++) {
+		uint32_t skip = i ? 0 : NET_HDR_LEN, n = lens[i] - skip;
+
+		memcpy(got + nb, w->ram + RXBUF(ids[i] % QN) + skip, n);
+		nb += n;
+	}
+	ok(k == 6 && num == 6 && total == sizeof(big) && lens[0] == RXBUF_LEN,
+	   "a 9000-byte frame in 6 buffers, num_buffers 6 (got %u buffers, num_buffers %u, %u bytes)",
+	   k, num, total);
+	ok(nb == 9000 && !memcmp(got, big + NET_HDR_LEN, 9000), "its bytes in order across them");
+
+	host_send(w, 0, 100, 5);
+	ok(guest_got(w, 100, 5, 0), "a small frame after it: one buffer, num_buffers 1");
+	/* One buffer left: not enough for the next big frame. */
+	send(w->host, big, sizeof(big), 0);
+	ok(fg_wait_used(&w->g, NET_QUEUE_RX, &id, &len) && len == 0,
+	   "too few buffers for a big frame: dropped, its first buffer returned empty");
+	fg_post_rx(&w->g, 1, RXBUF_LEN);
+	host_send(w, 0, 200, 6);
+	ok(guest_got(w, 200, 6, 0), "nothing else lost: the next frame arrives");
+	world_down(w);
+}
+
 /* ---- over a real tap ------------------------------------------------------------ */
 
 static int tap_world(struct world *w, int *ifindex)
@@ -390,6 +437,7 @@ int main(void)
 	test_rx_backpressure(&w);
 	test_hostile_rings(&w);
 	test_no_offloads(&w);
+	test_rx_merged(&w);
 	tap_ok = geteuid() == 0 && access("/dev/net/tun", R_OK | W_OK) == 0 &&
 		 unshare(CLONE_NEWNET) == 0;
 	if (tap_ok) {

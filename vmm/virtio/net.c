@@ -13,6 +13,9 @@
  *   buffer behind the guest's, big enough for any frame, so a frame that reaches
  *   it is known to be too long. It is dropped and the buffer returned empty, which
  *   the driver counts as a length error.
+ * - With mergeable rx buffers (MRG_RXBUF) a frame longer than its first buffer goes
+ *   on from the spill into as many more as it needs: the one copy there is, and only
+ *   for big (TSO) frames; small ones still land in the guest's buffer directly.
  * - No allocation here after net_create: chains and iovecs live in struct net_dev. */
 #include "vmm/virtio/net.h"
 
@@ -40,6 +43,9 @@
 /* Frames taken per loop callback: the tap stays readable (level-triggered), so
  * the rest comes at the next turn, after everyone else had theirs. */
 #define NET_RX_BUDGET 256
+/* Buffers one frame may take with mergeable rx buffers (a 64 KiB TSO frame in
+ * Linux's smallest ones, 1.5 KiB, takes 44). */
+#define NET_MRG_MAX 64
 
 /* struct virtio_net_hdr_mrg_rxbuf, little-endian. */
 struct net_hdr {
@@ -73,6 +79,9 @@ struct net_dev {
 	struct net_config cfg;
 	struct net_stats stats;
 	struct vq_chain chain;                  /* scratch for the queue loops */
+	struct vq_chain more;                   /* the further buffers of a merged frame */
+	uint16_t mrg_head[NET_MRG_MAX];         /* and what went into each */
+	uint32_t mrg_len[NET_MRG_MAX];
 	struct iovec tx_iov[VQ_MAX_SEGS + 1];   /* header copy + the frame */
 	struct iovec rx_iov[VQ_MAX_SEGS + 1];   /* the guest's buffers + the spill */
 	uint8_t rx_spill[NET_HDR_LEN + NET_FRAME_MAX];
@@ -120,26 +129,73 @@ static void net_fail(struct net_dev *n, const char *why)
 
 /* ---- rx ------------------------------------------------------------------------- */
 
-/* A frame of len bytes (header included) was read into the chain: what the driver
- * is told it got. */
-static uint32_t net_rx_fixup(struct net_dev *n, const struct vq_chain *c, size_t len)
+/* The header fields the device owns, in the chain holding a frame's start. */
+static void net_rx_hdr(struct net_dev *n, const struct vq_chain *c, uint16_t nbufs)
 {
-	uint16_t one = htole16(1);
+	uint16_t nb = htole16(nbufs);
 	uint8_t zero = 0;
 
-	if (len > c->in_len || len < NET_HDR_LEN + NET_ETH_HLEN) {
-		n->stats.rx_dropped++;
-		return 0;
-	}
-	/* Without mergeable buffers a frame is always in one chain (5.1.6.3.1). */
-	vq_buf_to_iov(c->in, c->nr_in, offsetof(struct net_hdr, num_buffers), &one, sizeof(one));
+	/* Without mergeable buffers it is always 1 (5.1.6.3.1). */
+	vq_buf_to_iov(c->in, c->nr_in, offsetof(struct net_hdr, num_buffers), &nb, sizeof(nb));
 	/* The tap may mark checksums valid, which a driver without GUEST_CSUM must not
 	 * be told (5.1.6.4: flags are 0 then). */
 	if (!net_acked(n, VIRTIO_NET_F_GUEST_CSUM))
 		vq_buf_to_iov(c->in, c->nr_in, offsetof(struct net_hdr, flags), &zero, 1);
+}
+
+/* The over bytes of a frame past its first buffer, now in the spill, into further
+ * buffers: how many buffers the frame takes in all, or 0 when the guest has not
+ * enough of them (then none stays taken). */
+static unsigned net_rx_spread(struct net_dev *n, struct vq *q, size_t over)
+{
+	unsigned m = 1;
+	size_t done = 0;
+
+	while (done < over) {
+		int r = m < NET_MRG_MAX ? vq_pop(q, &n->more) : 0;
+		uint32_t w;
+
+		if (r <= 0 || n->more.in_len == 0) {
+			/* Those taken go back, the empty one too (a broken ring is
+			 * found by the caller's next vq_pop). */
+			for (unsigned i = r > 0 ? 0 : 1; i < m; i++)
+				vq_unpop(q);
+			return 0;
+		}
+		w = (uint32_t)MIN(n->more.in_len, over - done);
+		vq_buf_to_iov(n->more.in, n->more.nr_in, 0, n->rx_spill + done, w);
+		n->mrg_head[m] = n->more.head;
+		n->mrg_len[m++] = w;
+		done += w;
+	}
+	return m;
+}
+
+/* A frame of len bytes (header included) was read into c (and the spill): hands it
+ * to the driver, or drops it and returns c empty. */
+static void net_rx_deliver(struct net_dev *n, struct vq *q, const struct vq_chain *c, size_t len)
+{
+	unsigned m = 1;
+
+	if (len < NET_HDR_LEN + NET_ETH_HLEN)
+		goto drop;
+	if (len > c->in_len) {
+		if (!net_acked(n, VIRTIO_NET_F_MRG_RXBUF))
+			goto drop;
+		m = net_rx_spread(n, q, len - c->in_len);
+		if (!m)
+			goto drop;
+	}
+	net_rx_hdr(n, c, (uint16_t)m);
+	vq_push(q, c->head, (uint32_t)MIN(len, c->in_len));
+	for (unsigned i = 1; i < m; i++)
+		vq_push(q, n->mrg_head[i], n->mrg_len[i]);
 	n->stats.rx_frames++;
 	n->stats.rx_bytes += len - NET_HDR_LEN;
-	return (uint32_t)len;
+	return;
+drop:
+	n->stats.rx_dropped++;
+	vq_push(q, c->head, 0);
 }
 
 /* Moves frames from the tap to the guest while both have some. */
@@ -178,7 +234,7 @@ static void net_rx_run(struct net_dev *n)
 				log_debug("net: tap read: %s", strerror(errno));
 			break;
 		}
-		vq_push(q, c->head, net_rx_fixup(n, c, (size_t)len));
+		net_rx_deliver(n, q, c, (size_t)len);
 		done++;
 	}
 	if (done)
@@ -450,12 +506,14 @@ static void net_dev_setup(struct net_dev *n, const struct guest_mem *mem, const 
 
 	if (cfg->mtu)
 		f |= 1ull << VIRTIO_NET_F_MTU;
-	/* Checksums both ways and segmentation from the guest: the tap takes them
-	 * as they are. Segmented frames to the guest would need its big or mergeable
-	 * buffers, so the tap segments those for us. */
+	/* Checksums and segmentation both ways: the tap takes and gives them as they
+	 * are. Segmented (64 KiB) frames to the guest need its big or mergeable
+	 * buffers; mergeable ones also spare it 64 KiB per buffer. */
 	if (!cfg->no_offload)
 		f |= (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) |
-		     (1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6);
+		     (1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6) |
+		     (1ull << VIRTIO_NET_F_GUEST_TSO4) | (1ull << VIRTIO_NET_F_GUEST_TSO6) |
+		     (1ull << VIRTIO_NET_F_MRG_RXBUF);
 	d->ops = &net_ops;
 	d->priv = n;
 	d->name = "net";

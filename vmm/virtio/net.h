@@ -3,8 +3,8 @@
  * The tap is opened with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR and its header size set
  * to the 12 bytes of the VERSION_1 virtio-net header, so frames move between tap and
  * guest buffers with one readv/writev each and no copy of the payload: the tap
- * speaks the driver's own header. Offloads (checksum, TSO from the guest) are
- * offered unless turned off; the tap is told what the driver accepted
+ * speaks the driver's own header. Offloads (checksums, TSO both ways, mergeable rx
+ * buffers) are offered unless turned off; the tap is told what the driver accepted
  * (TUNSETOFFLOAD).
  *
  *   rx: the tap is readable -> the guest's rx buffers. With no buffer left the tap
@@ -61,7 +61,8 @@ struct net_cfg {
 			    * carrying header + frame per message (unit tests) */
 	uint8_t mac[NET_MAC_LEN];
 	uint16_t mtu;      /* offered with VIRTIO_NET_F_MTU; 0: not offered */
-	bool no_offload;   /* offer no checksum or segmentation offload */
+	bool no_offload;   /* offer no checksum or segmentation offload, no mergeable
+			    * rx buffers */
 };
 
 struct net_stats {
