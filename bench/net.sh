@@ -137,6 +137,8 @@ for rt in $RTS; do
 	wait "$SINK"
 	SINK=
 	printf '%-6s %-26s %-18s %s\n' "$rt" "$rtt" "$(figure "$T/up$i.out")" "$(figure "$T/down$i.out")"
+	[[ $(figure "$T/up$i.out") == failed* ]] && say "  ($rt container -> host: the container said: $out)"
+	[[ $(figure "$T/down$i.out") == failed* ]] && say "  ($rt host -> container: the sender said: $(cat "$T/send$i.out"))"
 done
 
 # --- 3. boot with and without virtio-net -----------------------------------------------------

@@ -104,6 +104,12 @@ static int rt_net_link(const struct nl_link *l, void *arg)
 
 	if (l->flags & IFF_LOOPBACK)
 		return 0;
+	/* Down carries nothing, and every namespace has some such when their modules
+	 * are loaded on the host (sit0, tunl0, gre0: tunnel fallback devices). */
+	if (!(l->flags & IFF_UP)) {
+		rt_log_debug("network namespace %s: %s is down: not attached", j->path, l->name);
+		return 0;
+	}
 	if (l->type != ARPHRD_ETHER || !l->has_mac)
 		return rt_err_set(&j->err, EOPNOTSUPP,
 				  "network namespace %s: interface %s is not Ethernet (link type "

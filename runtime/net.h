@@ -1,6 +1,7 @@
 /* Attaching a container's VM to the network namespace config.json names by path
  * (podman's and CNI's netns, `ip netns` ones): for each interface other than lo, a tap
- * in that namespace wired to it both ways with tc, the tap's fd for the VMM's
+ * in that namespace wired to it both ways with tc (interfaces that are down are left
+ * out), the tap's fd for the VMM's
  * virtio-net device, and the interface's MAC, MTU, addresses and routes for the
  * guest, which takes them over. The namespace is entered by a short-lived thread:
  * the runtime itself never leaves its own.

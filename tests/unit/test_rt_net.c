@@ -86,6 +86,8 @@ static bool gw_is(const struct proto_route *r, const char *gw)
 
 static void setup_ns(void)
 {
+	/* Down interfaces are left out, Ethernet (a veth) or not (a tun, as the tunnel
+	 * fallback devices every namespace gets when their modules are loaded). */
 	sh("ip netns add %s && ip netns add %s", nsa, nsp);
 	sh("ip -n %s link add eth0 type veth peer name host0 netns %s", nsa, nsp);
 	sh("ip -n %s link set eth0 address 02:42:0a:4d:00:02 mtu 1400 up", nsa);
@@ -94,6 +96,8 @@ static void setup_ns(void)
 	sh("ip -n %s route add default via 10.77.0.1 && "
 	   "ip -n %s route add 10.78.0.0/16 via 10.77.0.3 metric 7", nsa, nsa);
 	sh("ip -n %s link set host0 up && ip -n %s addr add 10.77.0.1/24 dev host0", nsp, nsp);
+	sh("ip -n %s link add down0 type veth peer name down1 && ip -n %s tuntap add tundown mode tun",
+	   nsa, nsa);
 }
 
 static void test_read(const struct rt_net *n)
@@ -102,7 +106,7 @@ static void test_read(const struct rt_net *n)
 	const struct proto_netif *f = &n->spec[0];
 
 	ok(n->n == 1 && !strcmp(f->name, "eth0") && !memcmp(f->mac, mac, 6) && f->mtu == 1400,
-	   "one interface: eth0, its MAC and MTU (lo left out)");
+	   "one interface: eth0, its MAC and MTU (lo and the interfaces that are down left out)");
 	ok(has_ip(f, PROTO_IP4, "10.77.0.2", 24) && has_ip(f, PROTO_IP6, "fd77::2", 64),
 	   "its IPv4 and IPv6 addresses with their prefixes");
 	ok(!has_ll(f), "no link-local IPv6 address (the guest makes its own)");
@@ -176,7 +180,8 @@ static void test_refusals(int dir2)
 	rt_net_init(&n);
 	ok(rt_net_attach(dir2, "/run/netns/rvu-none", &n, &err) == -ENOENT,
 	   "a missing path: %s", err.msg);
-	sh("ip netns add %s && ip -n %s tuntap add tun0 mode tun", nst, nst);
+	sh("ip netns add %s && ip -n %s tuntap add tun0 mode tun && ip -n %s link set tun0 up", nst,
+	   nst, nst);
 	char path[64];
 	snprintf(path, sizeof(path), "/run/netns/%s", nst);
 	rt_net_init(&n);

@@ -84,7 +84,7 @@ struct net_dev {
 	uint32_t mrg_len[NET_MRG_MAX];
 	struct iovec tx_iov[VQ_MAX_SEGS + 1];   /* header copy + the frame */
 	struct iovec rx_iov[VQ_MAX_SEGS + 1];   /* the guest's buffers + the spill */
-	uint8_t rx_spill[NET_HDR_LEN + NET_FRAME_MAX];
+	uint8_t rx_spill[NET_HDR_LEN + NET_FRAME_MAX + 1];
 };
 
 static struct net_dev *net_of(struct virtio_dev *d)
@@ -177,7 +177,10 @@ static void net_rx_deliver(struct net_dev *n, struct vq *q, const struct vq_chai
 {
 	unsigned m = 1;
 
-	if (len < NET_HDR_LEN + NET_ETH_HLEN)
+	/* The spill is one byte longer than any frame may be: a read that filled it
+	 * was cut short, whatever it returned. */
+	if (len < NET_HDR_LEN + NET_ETH_HLEN ||
+	    (len > c->in_len && len - c->in_len >= sizeof(n->rx_spill)))
 		goto drop;
 	if (len > c->in_len) {
 		if (!net_acked(n, VIRTIO_NET_F_MRG_RXBUF))
@@ -594,6 +597,9 @@ void net_destroy(struct net_dev *n)
 {
 	if (!n)
 		return;
+	log_debug("net: rx %llu frames (%llu dropped), tx %llu frames (%llu dropped)",
+		  (unsigned long long)n->stats.rx_frames, (unsigned long long)n->stats.rx_dropped,
+		  (unsigned long long)n->stats.tx_frames, (unsigned long long)n->stats.tx_dropped);
 	if (n->fd_in_loop)
 		ev_del(n->loop, n->fd);
 	if (n->kick_in_loop)
