@@ -265,6 +265,42 @@ static void test_hostile_rings(struct world *w)
 	world_down(w);
 }
 
+/* A full ring of tx chains in one kick: the device stops at its budget of one ring;
+ * afterwards it must still have asked for the next kick (EVENT_IDX), or a driver that
+ * kicks only when asked would wait for ever. */
+static void test_tx_full_ring(struct world *w)
+{
+	uint8_t *area = w->ram + TXAREA, buf[128];
+	uint16_t ev, idx;
+	uint32_t id, len;
+	unsigned used = 0, got = 0;
+	bool kick;
+
+	is_int(world_pair(w, ALL_OFFLOADS), 0, "a driver with EVENT_IDX");
+	memset(area, 0, NET_HDR_LEN + 60);
+	frame(area + NET_HDR_LEN, 60, 1);
+	for (unsigned i = 0; i < QN; i++)
+		fg_chain(&w->g, NET_QUEUE_TX, &(struct fg_seg){ TXAREA, NET_HDR_LEN + 60, false }, 1);
+	fg_kick(&w->g, NET_QUEUE_TX);
+	while (used < QN && fg_wait_used(&w->g, NET_QUEUE_TX, &id, &len))
+		used++;
+	while (recv(w->host, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		got++;
+	ok(used == QN && got == QN, "a whole ring (%u chains) sent in one kick (%u used, %u frames)",
+	   QN, used, got);
+	usleep(100 * 1000);
+	fg_chain(&w->g, NET_QUEUE_TX, &(struct fg_seg){ TXAREA, NET_HDR_LEN + 60, false }, 1);
+	/* Linux's rule: kick only if avail_event is in (old, new]. */
+	memcpy(&ev, w->ram + RING(NET_QUEUE_TX) + 0x2000 + 4 + 8 * QN, 2);
+	idx = w->g.q[NET_QUEUE_TX].avail_idx;
+	kick = (uint16_t)(idx - ev - 1) < (uint16_t)(idx - (uint16_t)(idx - 1));
+	if (kick)
+		fg_kick(&w->g, NET_QUEUE_TX);
+	ok(kick, "the device asked for the next kick (avail_event %u, avail idx %u)", ev, idx);
+	ok(fg_wait_used(&w->g, NET_QUEUE_TX, &id, &len), "and the next chain is sent");
+	world_down(w);
+}
+
 /* The longest frame there may be (a 64 KiB TSO frame with Ethernet and VLAN
  * headers) arrives whole; one byte more is dropped, never passed on cut short. */
 static void test_rx_limits(struct world *w)
@@ -465,6 +501,7 @@ int main(void)
 	test_hostile_rings(&w);
 	test_no_offloads(&w);
 	test_rx_merged(&w);
+	test_tx_full_ring(&w);
 	tap_ok = geteuid() == 0 && access("/dev/net/tun", R_OK | W_OK) == 0 &&
 		 unshare(CLONE_NEWNET) == 0;
 	if (tap_ok) {

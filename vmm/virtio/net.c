@@ -341,7 +341,10 @@ static void net_tx_run(struct net_dev *n)
 			n->stats.tx_dropped++;
 		vq_push(q, n->chain.head, 0);
 	}
-	if (n->active && done && done == q->num && vq_has_avail(q))
+	/* Stopped by the budget: go on after a loop turn. Always, even when the ring
+	 * looks empty now: only a vq_pop that finds it empty asks the driver (EVENT_IDX)
+	 * to kick again, and this run never had one. */
+	if (n->active && done == q->num)
 		net_kick_self(n);
 	if (done)
 		virtio_notify_used(&n->dev, NET_QUEUE_TX);
