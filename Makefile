@@ -119,6 +119,11 @@ $(BUILD)/tests/%: tests/tools/%.c $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCOMMON) -lpthread
 
+# Static: bench/net.sh also runs it inside a busybox container.
+$(BUILD)/tests/tcp-bench: tests/tools/tcp-bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(INIT_CFLAGS) -static -s -o $@ $<
+
 # The agent test client (several sources: the bare-machine and in-VM agent suites).
 AGENT_CLIENT_SRCS := $(wildcard tests/agent/*.c)
 $(BUILD)/tests/agent-client: $(AGENT_CLIENT_SRCS) $(wildcard tests/agent/*.h) $(LIBCOMMON)

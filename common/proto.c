@@ -167,6 +167,14 @@ void proto_put_strv(struct proto_buf *b, const struct proto_strv *l, uint32_t ma
 		proto_put_str(b, l->v[i], max_len);
 }
 
+void proto_put_bytes(struct proto_buf *b, const void *p, size_t n)
+{
+	uint8_t *d = proto_buf_room(b, n);
+
+	if (d && n)
+		memcpy(d, p, n);
+}
+
 void proto_begin(struct proto_buf *b, uint16_t type, uint32_t id)
 {
 	uint8_t *p;
@@ -257,6 +265,16 @@ uint32_t proto_get_u32(struct proto_rd *r)
 	return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 			   (uint32_t)p[3] << 24
 		 : 0;
+}
+
+void proto_get_bytes(struct proto_rd *r, void *dst, size_t n)
+{
+	const uint8_t *p = proto_take(r, n);
+
+	if (p)
+		memcpy(dst, p, n);
+	else
+		memset(dst, 0, n);
 }
 
 uint64_t proto_get_u64(struct proto_rd *r)

@@ -43,8 +43,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 2: CREATE carries the startContainer hooks (and their state), UPDATE exists. */
-#define PROTO_VERSION 2
+/* 2: CREATE carries the startContainer hooks (and their state), UPDATE exists.
+ * 3: CREATE carries the network the VM is attached to (interfaces, routes). */
+#define PROTO_VERSION 3
 #define PROTO_HOST_CID 2
 #define PROTO_CONTROL_PORT 1024
 #define PROTO_HDR_SIZE 12
@@ -75,6 +76,10 @@
 #define PROTO_MAX_HOOKS 64
 #define PROTO_MAX_HOOK_ARGS 1024    /* args, and env, of one hook */
 #define PROTO_MAX_STATE (256 * 1024) /* the hooks' state JSON */
+#define PROTO_MAX_NETIFS 4          /* interfaces of the attached network */
+#define PROTO_MAX_ADDRS 64          /* addresses of one interface */
+#define PROTO_MAX_ROUTES 256
+#define PROTO_IFNAME_MAX 15         /* a Linux interface name (IFNAMSIZ - 1) */
 
 enum proto_type {
 	PROTO_HELLO = 1,      /* g->h event: the agent is up */
@@ -243,6 +248,43 @@ struct proto_hook {
 	uint32_t timeout; /* seconds; 0: none */
 };
 
+/* The network the VM is attached to: the interfaces of a network namespace given
+ * by path in config.json, each reaching the guest as a virtio-net NIC with the same
+ * MAC. runvm-init names the guest NIC of that MAC `name`, gives it the MTU and the
+ * addresses, sets it (and lo) up, then adds the routes; the container then runs in
+ * the guest's own network namespace, whose network this is. Addresses and routes
+ * are as the namespace had them; families are 4 and 6 (not AF_*: the wire's own). */
+#define PROTO_IP4 4
+#define PROTO_IP6 6
+
+struct proto_ip {
+	uint8_t family; /* PROTO_IP4, PROTO_IP6 */
+	uint8_t prefix;
+	uint8_t addr[16]; /* IPv4 in the first 4 bytes, the rest 0 */
+};
+
+struct proto_netif {
+	const char *name; /* 1 to PROTO_IFNAME_MAX bytes */
+	uint8_t mac[6];
+	uint32_t mtu;
+	uint32_t n_addrs;
+	struct proto_ip *addrs;
+};
+
+#define PROTO_ROUTE_GW (1u << 0)     /* gw applies */
+#define PROTO_ROUTE_ONLINK (1u << 1) /* the gateway is on the link whatever its address */
+#define PROTO_ROUTE_FLAGS 0x3u
+
+struct proto_route {
+	uint32_t netif;   /* index into spec.netifs: the output interface */
+	uint8_t family;   /* PROTO_IP4, PROTO_IP6 */
+	uint8_t dst_len;  /* 0: a default route */
+	uint8_t scope;    /* RT_SCOPE_* as the namespace had it */
+	uint8_t flags;    /* PROTO_ROUTE_* */
+	uint8_t dst[16], gw[16];
+	uint32_t metric;
+};
+
 struct proto_spec {
 	struct proto_arena arena; /* owns what the decoder allocated */
 	const char *id;
@@ -270,6 +312,11 @@ struct proto_spec {
 	 * (only the guest knows the process's pid in its namespace): a JSON object,
 	 * "{...}", where the guest inserts "pid" first. Empty when there are no hooks. */
 	const char *hook_state;
+	/* The attached network (see struct proto_netif); none: n_netifs 0. */
+	uint32_t n_netifs;
+	struct proto_netif *netifs;
+	uint32_t n_routes;
+	struct proto_route *routes;
 };
 
 /* ---- the other messages ------------------------------------------------------- */
@@ -346,6 +393,8 @@ void proto_put_u64(struct proto_buf *b, uint64_t v);
 void proto_put_str(struct proto_buf *b, const char *s, size_t max);
 void proto_put_strv(struct proto_buf *b, const struct proto_strv *l, uint32_t max_n,
 		    size_t max_len);
+/* n raw bytes (fixed-size fields: addresses). */
+void proto_put_bytes(struct proto_buf *b, const void *p, size_t n);
 
 /* Each appends one whole message (header included); 0 or -errno. */
 int proto_enc_empty(struct proto_buf *b, uint16_t type, uint32_t id);
@@ -388,12 +437,21 @@ void proto_get_strbuf(struct proto_rd *r, char *dst, size_t size);
  * allocation). */
 uint32_t proto_get_count(struct proto_rd *r, uint32_t max, size_t min_size);
 void proto_get_strv(struct proto_rd *r, struct proto_strv *l, uint32_t max_n, size_t max_len);
+/* n raw bytes into dst (zeroed once err is set). */
+void proto_get_bytes(struct proto_rd *r, void *dst, size_t n);
+/* n elements of size bytes from the arena (n already bounded by proto_get_count);
+ * NULL for n 0 or once err is set. */
+void *proto_get_array(struct proto_rd *r, uint32_t n, size_t size);
 /* 0 when the payload was consumed exactly, else the error. */
 int proto_rd_end(struct proto_rd *r);
 
 /* Zeroed memory from the arena, NULL on ENOMEM. Freed all at once. */
 void *proto_arena_alloc(struct proto_arena *a, size_t n);
 void proto_arena_fini(struct proto_arena *a);
+
+/* proto_net.c: the spec's network part, in and out (used by the spec's codec). */
+void proto_enc_net(struct proto_buf *b, const struct proto_spec *s);
+void proto_dec_net(struct proto_rd *r, struct proto_spec *s);
 
 /* Each decodes one payload (the header already checked); 0 or -errno. */
 int proto_dec_hello(const void *p, size_t n, struct proto_hello *h);

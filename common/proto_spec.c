@@ -41,8 +41,7 @@ static void proto_enc_process(struct proto_buf *b, const struct proto_process *p
 		proto_put_u32(b, p->stdio[i]);
 }
 
-/* n elements of size bytes from the arena; n is already bounded by the message. */
-static void *proto_get_array(struct proto_rd *r, uint32_t n, size_t size)
+void *proto_get_array(struct proto_rd *r, uint32_t n, size_t size)
 {
 	void *p;
 
@@ -329,6 +328,7 @@ int proto_enc_spec(struct proto_buf *b, uint32_t id, const struct proto_spec *s)
 	if (!proto_state_ok(s->hook_state ? s->hook_state : "", s->n_hooks) && !b->err)
 		b->err = -EINVAL;
 	proto_enc_hooks(b, s);
+	proto_enc_net(b, s);
 	return proto_end(b);
 }
 
@@ -357,6 +357,7 @@ int proto_dec_spec(const void *p, size_t n, struct proto_spec *s)
 	s->cgroup = proto_dec_kvs(&r, &s->n_cgroup);
 	proto_dec_seccomp(&r, &s->seccomp, !!(s->flags & PROTO_SPEC_SECCOMP));
 	proto_dec_hooks(&r, s);
+	proto_dec_net(&r, s);
 	ret = proto_rd_end(&r);
 	if (ret) {
 		/* Nothing half-decoded stays reachable. */

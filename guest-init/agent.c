@@ -125,7 +125,10 @@ static int gi_req_create(struct gi_agent *a, const uint8_t *p, uint32_t n, struc
 		return gi_failerr(e, ret, "create request");
 	}
 	init->id = PROTO_INIT_PROC;
-	ret = gi_agent_cgroup(a, e);
+	/* The bare-machine agent mode must not touch the machine's own network. */
+	ret = a->o->vm ? gi_net_setup(&a->spec, e) : 0;
+	if (!ret)
+		ret = gi_agent_cgroup(a, e);
 	if (!ret)
 		ret = gi_proc_spawn(a, &a->spec.process, false, init, e);
 	if (ret) {

@@ -167,6 +167,10 @@ int gi_hooks_run(const struct proto_spec *s, struct gi_err *e);
 /* seccomp.c */
 int gi_seccomp_load(const struct proto_seccomp *sc, struct gi_err *e);
 
+/* net.c: the guest's network for the spec (its interfaces, addresses and routes;
+ * lo up when the container shares the guest's network namespace). VM only. */
+int gi_net_setup(const struct proto_spec *s, struct gi_err *e);
+
 /* ---- the agent (agent.c, proc.c) ---------------------------------------------------------- */
 
 struct gi_opts {

@@ -72,6 +72,13 @@ static bool check_host_side(void)
 	else
 		printf("cgroups   %s on " RT_CGROUP_ROOT "\n",
 		       rt_cgroup_v1(RT_CGROUP_ROOT) ? "v1 (or hybrid)" : "v2");
+	/* Not a NO: containers without a network namespace path run without it. */
+	if (access("/dev/net/tun", R_OK | W_OK) < 0)
+		printf("network   no /dev/net/tun (modprobe tun): a network namespace given by path "
+		       "cannot be attached\n");
+	else
+		printf("network   /dev/net/tun: a network namespace given by path is attached "
+		       "through a tap\n");
 	return ok;
 }
 

@@ -1,7 +1,8 @@
 /* Starting a container's VMM (see launch.h).
  *
  * The VMM's view of the world, set up here: its cwd is the state directory; fd 3
- * is the ready pipe; fd 4 the pty slave when process.terminal; fds 0/1/2 are the
+ * is the ready pipe; fd 4 the pty slave when process.terminal; fds 5 and up the
+ * taps of the network it is attached to (one --net each); fds 0/1/2 are the
  * caller's (no terminal: the VMM relays them to the container process, exactly as
  * runc's container process holds them) or /dev/null (terminal: then nothing of
  * ours stays open in it). It is already in the container's host cgroup when it
@@ -33,7 +34,8 @@
 
 #define LAUNCH_READY_FD 3
 #define LAUNCH_CONSOLE_FD 4
-#define LAUNCH_MAX_ARGS 40
+#define LAUNCH_NET_FD 5
+#define LAUNCH_MAX_ARGS 48
 #define LAUNCH_PORT_SUFFIX 12 /* "_4294967295" and the NUL of a port path */
 
 static bool has_option(const struct oci_mount *m, const char *opt)
@@ -100,12 +102,13 @@ static int launch_hook_state(const struct rt_container *c, const struct oci_conf
 }
 
 int rt_launch_prepare(struct rt_container *c, const struct oci_config *cfg, const char *rootfs,
-		      struct rt_err *err)
+		      struct rt_net *net, struct rt_err *err)
 {
 	size_t n = cfg->n_mounts ? cfg->n_mounts : 1;
 	autofree char(*names)[STAGING_NAME_MAX] = calloc(n, STAGING_NAME_MAX);
 	autofree const char **ptrs = calloc(n, sizeof(*ptrs));
-	struct rt_spec_in in = { cfg, c->id, RT_SHARE_TAG, STAGING_ROOTFS, NULL, NULL };
+	struct rt_spec_in in = { .cfg = cfg, .id = c->id, .root_tag = RT_SHARE_TAG,
+				 .root_path = STAGING_ROOTFS };
 	autofree char *hook_state = NULL;
 	struct proto_buf b;
 	int r;
@@ -116,6 +119,10 @@ int rt_launch_prepare(struct rt_container *c, const struct oci_config *cfg, cons
 	if (r < 0)
 		return r;
 	in.hook_state = hook_state;
+	in.netifs = net->spec;
+	in.n_netifs = net->n;
+	in.routes = net->routes;
+	in.n_routes = net->n_routes;
 	r = launch_stage(c, cfg, rootfs, names, err);
 	if (r < 0)
 		return r;
@@ -134,8 +141,10 @@ int rt_launch_prepare(struct rt_container *c, const struct oci_config *cfg, cons
 struct launch_argv {
 	char *v[LAUNCH_MAX_ARGS];
 	int n;
-	char store[16][PATH_MAX + 32];
+	char store[24][PATH_MAX + 32];
 	int used;
+	int net_fds[PROTO_MAX_NETIFS]; /* the taps, for fds LAUNCH_NET_FD and up */
+	unsigned n_net;
 };
 
 static void arg(struct launch_argv *a, const char *s)
@@ -150,7 +159,7 @@ static void argf(struct launch_argv *a, const char *fmt, ...) __attribute__((for
 static void argf(struct launch_argv *a, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = a->store[a->used < 15 ? a->used++ : 15];
+	char *s = a->store[a->used < 23 ? a->used++ : 23];
 
 	va_start(ap, fmt);
 	vsnprintf(s, sizeof(a->store[0]), fmt, ap);
@@ -177,9 +186,23 @@ static void sock_arg(struct launch_argv *a, const char *dir, const char *name)
 		argf(a, "%s", name);
 }
 
+/* One --net per interface: its tap at fd LAUNCH_NET_FD + i, the guest NIC with the
+ * interface's MAC and MTU. */
+static void launch_net_args(struct launch_argv *a, const struct rt_net *net)
+{
+	for (unsigned i = 0; i < net->n; i++) {
+		const uint8_t *m = net->spec[i].mac;
+
+		a->net_fds[a->n_net++] = net->ifs[i].tap_fd;
+		arg(a, "--net");
+		argf(a, "tapfd=%u,mac=%02x:%02x:%02x:%02x:%02x:%02x,mtu=%u", LAUNCH_NET_FD + i, m[0],
+		     m[1], m[2], m[3], m[4], m[5], net->spec[i].mtu);
+	}
+}
+
 static void launch_build_argv(struct launch_argv *a, const struct rt_globals *g,
 			      const struct rt_container *c, const struct rt_vm_files *f,
-			      unsigned cpus, uint64_t mem, bool console)
+			      unsigned cpus, uint64_t mem, const struct rt_net *net, bool console)
 {
 	memset(a, 0, sizeof(*a));
 	arg(a, f->vmm);
@@ -212,6 +235,7 @@ static void launch_build_argv(struct launch_argv *a, const struct rt_globals *g,
 		arg(a, "--virtiofsd");
 		arg(a, f->virtiofsd);
 	}
+	launch_net_args(a, net);
 	/* Our own deadline is the one that counts (RUNVM_BOOT_TIMEOUT). */
 	arg(a, "--create-timeout");
 	argf(a, "%d", boot_timeout_ms() / 1000);
@@ -229,8 +253,8 @@ static void launch_child(const struct launch_argv *a, const char *dir, const cha
 			 int ready, int console, bool null_stdio)
 {
 	static const char failed[] = "error: cannot start the VMM\n";
+	int r, c = -1, taps[PROTO_MAX_NETIFS];
 	sigset_t none;
-	int r, c = -1;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -241,6 +265,10 @@ static void launch_child(const struct launch_argv *a, const char *dir, const cha
 	ready = r;
 	if (console >= 0 && (c = fcntl(console, F_DUPFD_CLOEXEC, 10)) < 0)
 		goto fail;
+	/* Above every target first, so that no dup2 below overwrites a source. */
+	for (unsigned i = 0; i < a->n_net; i++)
+		if ((taps[i] = fcntl(a->net_fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
+			goto fail;
 	if (cgdir[0] && rt_cgroup_join(cgdir) < 0) {
 		static const char msg[] = "error: cannot join the container's cgroup\n";
 
@@ -255,9 +283,16 @@ static void launch_child(const struct launch_argv *a, const char *dir, const cha
 	}
 	if (dup2(ready, LAUNCH_READY_FD) < 0 || (c >= 0 && dup2(c, LAUNCH_CONSOLE_FD) < 0))
 		goto fail;
+	if (c < 0)
+		close(LAUNCH_CONSOLE_FD);
+	for (unsigned i = 0; i < a->n_net; i++)
+		if (dup2(taps[i], LAUNCH_NET_FD + (int)i) < 0)
+			goto fail;
 	if (chdir(dir) < 0)
 		goto fail;
-	close_range(c >= 0 ? LAUNCH_CONSOLE_FD + 1 : LAUNCH_READY_FD + 1, ~0U, 0);
+	close_range(a->n_net ? LAUNCH_NET_FD + a->n_net
+			     : c >= 0 ? LAUNCH_CONSOLE_FD + 1 : LAUNCH_READY_FD + 1,
+		    ~0U, 0);
 	execv(a->v[0], a->v);
 fail:
 	(void)!write(ready >= 0 ? ready : LAUNCH_READY_FD, failed, sizeof(failed) - 1);
@@ -452,7 +487,8 @@ static int launch_console(const struct oci_config *cfg, const struct rt_create_o
 
 int rt_launch_vmm(const struct rt_globals *g, struct rt_container *c,
 		  const struct oci_config *cfg, const struct rt_vm_files *f, unsigned cpus,
-		  uint64_t mem, const struct rt_create_opts *o, bool foreground, struct rt_err *err)
+		  uint64_t mem, const struct rt_net *net, const struct rt_create_opts *o,
+		  bool foreground, struct rt_err *err)
 {
 	const char *cgdir = c->st.rv.cgroup_dir ? c->st.rv.cgroup_dir : "";
 	struct launch_argv a;
@@ -462,7 +498,7 @@ int rt_launch_vmm(const struct rt_globals *g, struct rt_container *c,
 
 	if (launch_console(cfg, o, &pty, &console, err) < 0)
 		return -EINVAL;
-	launch_build_argv(&a, g, c, f, cpus, mem, console >= 0);
+	launch_build_argv(&a, g, c, f, cpus, mem, net, console >= 0);
 	if (pipe2(ready, O_CLOEXEC) < 0) {
 		rt_pty_close(&pty);
 		return rt_err_sys(err, errno, "pipe");

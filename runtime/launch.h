@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "oci/config.h"
 #include "runtime/container.h"
+#include "runtime/net.h"
 #include "runtime/ops.h"
 #include "runtime/vmconf.h"
 
@@ -19,16 +20,17 @@
 #define RT_BOOT_TIMEOUT_S 300	     /* RUNVM_BOOT_TIMEOUT overrides */
 
 /* Bind-mounts the rootfs and every bind-mount source into STATE/share and writes
- * STATE/spec.bin. */
+ * STATE/spec.bin (with net's interfaces and routes). */
 int rt_launch_prepare(struct rt_container *c, const struct oci_config *cfg, const char *rootfs,
-		      struct rt_err *err);
+		      struct rt_net *net, struct rt_err *err);
 
 /* Spawns the VMM and waits for "ok". foreground: the VMM is our child (run);
  * else it is double-forked away (create). Sets c->st.pid as soon as the VMM
  * exists, so that a failure can be cleaned up by rt_vm_destroy. */
 int rt_launch_vmm(const struct rt_globals *g, struct rt_container *c,
 		  const struct oci_config *cfg, const struct rt_vm_files *f, unsigned cpus,
-		  uint64_t mem, const struct rt_create_opts *o, bool foreground, struct rt_err *err);
+		  uint64_t mem, const struct rt_net *net, const struct rt_create_opts *o,
+		  bool foreground, struct rt_err *err);
 
 /* Puts the caller's terminal back the way it was, when a foreground run with
  * process.terminal used it as the console. */

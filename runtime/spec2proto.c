@@ -308,9 +308,11 @@ static int spec_namespaces(const struct oci_linux *l, struct proto_spec *s, stru
 			return rt_err_set(err, EINVAL,
 					  "linux.namespaces: %s namespaces are not supported by runvm",
 					  name);
-		/* A network namespace given by path is the caller's network, which the
-		 * VM is attached to on the host; in the guest it is a new one all the
-		 * same. */
+		/* A network namespace given by path is the caller's network: the VM is
+		 * attached to it (runtime/net.c), and the container runs in the guest's
+		 * own namespace, which holds it. */
+		if (bit == PROTO_NS_NET && l->namespaces[i].path)
+			continue;
 		s->namespaces |= (uint32_t)bit;
 	}
 	return 0;
@@ -489,6 +491,10 @@ int rt_spec_build(const struct rt_spec_in *in, struct proto_spec *s, struct rt_e
 		r = spec_seccomp(l->seccomp, s, err);
 	if (r == 0)
 		r = spec_hooks(in, s, err);
+	s->netifs = in->netifs;
+	s->n_netifs = in->n_netifs;
+	s->routes = in->routes;
+	s->n_routes = in->n_routes;
 	return r < 0 ? rt_err_prefix(err, "config.json") : 0;
 }
 

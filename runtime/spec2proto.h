@@ -25,6 +25,11 @@ struct rt_spec_in {
 	/* The startContainer hooks' state (OCI_STATE_VIEW_GUEST_HOOK); NULL when
 	 * there are no such hooks. */
 	const char *hook_state;
+	/* The network the VM is attached to (runtime/net.h), copied by pointer. */
+	struct proto_netif *netifs;
+	uint32_t n_netifs;
+	struct proto_route *routes;
+	uint32_t n_routes;
 };
 
 /* Whether a config.json mount is a bind mount (type "bind" or a bind option). */

@@ -27,9 +27,26 @@
 #include "runtime/spec2proto.h"
 #include "runtime/vmconf.h"
 
+/* A network namespace given by path: taps wired into it, for the VMM. */
+static int vm_attach_net(struct rt_container *c, const struct oci_config *cfg, struct rt_net *net,
+			 struct rt_err *err)
+{
+	const char *path = rt_net_path(cfg);
+	int r;
+
+	if (!path)
+		return 0;
+	r = rt_net_attach(c->dirfd, path, net, err);
+	if (r == 0)
+		rt_log_debug("network namespace %s: %u interface(s), %u route(s)", path, net->n,
+			     net->n_routes);
+	return r;
+}
+
 int rt_vm_launch(const struct rt_globals *g, struct rt_container *c, const struct oci_config *cfg,
 		 const char *rootfs, const struct rt_create_opts *o, struct rt_err *err)
 {
+	struct rt_net *net;
 	struct rt_vm_files f;
 	char cg[PATH_MAX];
 	unsigned cpus;
@@ -53,10 +70,19 @@ int rt_vm_launch(const struct rt_globals *g, struct rt_container *c, const struc
 		if (r < 0)
 			return r;
 	}
-	r = rt_launch_prepare(c, cfg, rootfs, err);
-	if (r < 0)
-		return r;
-	return rt_launch_vmm(g, c, cfg, &f, cpus, mem, o, !o->detach, err);
+	net = malloc(sizeof(*net));
+	if (!net)
+		return rt_err_set(err, ENOMEM, "out of memory");
+	rt_net_init(net);
+	r = vm_attach_net(c, cfg, net, err);
+	if (r == 0)
+		r = rt_launch_prepare(c, cfg, rootfs, net, err);
+	if (r == 0)
+		r = rt_launch_vmm(g, c, cfg, &f, cpus, mem, net, o, !o->detach, err);
+	/* The VMM has the taps now (or, after a failure, nobody needs them). */
+	rt_net_fini(net);
+	free(net);
+	return r;
 }
 
 /* As runc, which waits for a startContainer hook without a timeout for ever. */
@@ -247,6 +273,10 @@ int rt_vm_destroy(const struct rt_globals *g, struct rt_container *c, struct rt_
 	}
 	/* What is left in the cgroup (exec proxies, a virtiofsd) goes with it. */
 	r = rt_cgroup_destroy(c->st.rv.cgroup_dir, err);
+	if (r < 0)
+		return r;
+	/* The taps went with the VMM; the namespace's qdiscs are ours to remove. */
+	r = rt_net_detach(c->dirfd, err);
 	if (r < 0)
 		return r;
 	r = staging_remove(c->dir);

@@ -44,6 +44,12 @@ static const char vmm_usage[] =
 	"                     on SOCKET (e.g. virtiofsd --socket-path). Repeatable.\n"
 	"  --virtiofsd PATH   virtiofsd binary for --share (C or Rust; default: the first of\n"
 	"                     /usr/libexec/virtiofsd, /usr/lib/qemu/virtiofsd, $PATH)\n"
+	"  --net tapfd=N|tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,mtu=N][,offload=on|off]\n"
+	"                     a virtio-net NIC over a tap: fd N (opened with IFF_TAP,\n"
+	"                     IFF_NO_PI and IFF_VNET_HDR), or the tap NAME (created if\n"
+	"                     missing); mac: the guest's (default: random, local); mtu:\n"
+	"                     offered to the guest; offload=off: no checksum or TSO\n"
+	"                     offload. Repeatable (4 at most)\n"
 	"  --serial T         guest console: a file, - for stdout (default), or none\n"
 	"  --boot-time        log the time from VMM start to the guest's boot marker\n"
 	"  --pid-file FILE    write this process's PID (atomically)\n"
@@ -80,7 +86,7 @@ static const char vmm_usage[] =
 	"be created or the VM ended without it.\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_VSOCK, OPT_SERIAL,
-       OPT_SHARE, OPT_FS, OPT_VIRTIOFSD,
+       OPT_SHARE, OPT_FS, OPT_VIRTIOFSD, OPT_NET,
        OPT_BOOT_TIME, OPT_PID_FILE, OPT_DEBUG, OPT_PROBE, OPT_VERSION, OPT_HELP,
        OPT_CTR_FIRST, OPT_CTR_LAST = OPT_CTR_FIRST + 7 };
 
@@ -94,6 +100,7 @@ static const struct option vmm_opts[] = {
 	{ "share", required_argument, NULL, OPT_SHARE },
 	{ "fs", required_argument, NULL, OPT_FS },
 	{ "virtiofsd", required_argument, NULL, OPT_VIRTIOFSD },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "boot-time", no_argument, NULL, OPT_BOOT_TIME },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
@@ -172,6 +179,10 @@ static int vmm_parse(int argc, char **argv, struct vmm_config *c, struct ctr_con
 				return -EINVAL;
 			break;
 		case OPT_VIRTIOFSD: c->virtiofsd = optarg; break;
+		case OPT_NET:
+			if (vmm_parse_net(c, optarg))
+				return -EINVAL;
+			break;
 		case OPT_SERIAL: c->serial = optarg; break;
 		case OPT_BOOT_TIME: c->boot_time = true; break;
 		case OPT_PID_FILE: c->pid_file = optarg; break;
@@ -210,7 +221,7 @@ static int vmm_precheck(const struct vmm_config *c)
 		log_error("kernel command line too long (limit %d bytes)", VMM_CMDLINE_MAX - 1);
 		return -E2BIG;
 	}
-	if (vmm_check_shares(c))
+	if (vmm_check_shares(c) || vmm_check_nets(c))
 		return -EINVAL;
 	if (c->vsock_uds && access(c->vsock_uds, F_OK) == 0) {
 		log_error("vsock %s: path exists (remove it, or choose another)", c->vsock_uds);

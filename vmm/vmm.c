@@ -165,6 +165,8 @@ static int vmm_add_devices(struct vmm *v)
 	}
 	if (!ret)
 		ret = vmm_add_shares(v);
+	if (!ret)
+		ret = vmm_add_nets(v);
 	return ret;
 }
 
@@ -260,6 +262,7 @@ void vmm_destroy(struct vmm *v)
 	for (unsigned i = 0; i < v->nr_vcpus; i++)
 		vcpu_fini(&v->vcpus[i]);
 	vmm_remove_virtio(v);
+	vmm_remove_nets(v);
 	if (v->vsock)
 		vsock_destroy(v->vsock);
 	vmm_remove_shares(v);

@@ -19,9 +19,20 @@
 #define VMM_MAX_CPUS 64
 #define VMM_MAX_VIRTIO 8
 #define VMM_MAX_FS 4                 /* --fs and --share together */
+#define VMM_MAX_NET 4                /* --net */
 #define VMM_CMDLINE_MAX 2048         /* Linux x86 COMMAND_LINE_SIZE, NUL included */
 #define VMM_VIRTIO_MMIO_BASE 0xd0000000ull
 #define VMM_VIRTIO_IRQ_BASE 5        /* GSIs 5..12: one per virtio device */
+
+/* One --net: a virtio-net device over a tap (nets.c). */
+struct vmm_net {
+	int fd;                       /* tapfd=N, or -1 */
+	char tap[16];                 /* tap=NAME (IFNAMSIZ), or "" */
+	bool has_mac;
+	uint8_t mac[6];               /* else a random local one */
+	uint16_t mtu;                 /* 0: not offered to the driver */
+	bool no_offload;
+};
 
 struct vmm_config {
 	const char *kernel;
@@ -33,6 +44,8 @@ struct vmm_config {
 	struct vfsd_share fs[VMM_MAX_FS]; /* --fs / --share, in order */
 	unsigned nr_fs;
 	const char *virtiofsd;        /* binary for --share; NULL: the usual places */
+	struct vmm_net net[VMM_MAX_NET];
+	unsigned nr_net;
 	const char *serial;           /* path, "-" for stdout, "none" */
 	bool console_errors;          /* with "none": the guest still prints its errors,
 				       * kept for vmm_console_tail() */
@@ -42,6 +55,7 @@ struct vmm_config {
 
 struct vmm;
 struct fs_dev;
+struct net_dev;
 
 struct vcpu {
 	struct vmm *vmm;
@@ -78,6 +92,7 @@ struct vmm {
 	struct vsock *vsock;
 	struct fs_dev *fs[VMM_MAX_FS];
 	struct vfsd *vfsd[VMM_MAX_FS];  /* the virtiofsd we run for fs[i], if any */
+	struct net_dev *net[VMM_MAX_NET];
 	char cmdline[VMM_CMDLINE_MAX];
 	uint64_t entry, start_ns;
 	int done_fd;                  /* eventfd: a vCPU tells the loop the VM is over */
@@ -120,6 +135,12 @@ int vmm_add_virtio(struct vmm *v, struct virtio_dev *d);
 int vmm_check_shares(const struct vmm_config *c);
 int vmm_add_shares(struct vmm *v);
 void vmm_remove_shares(struct vmm *v);
+
+/* nets.c: virtio-net devices. parse: one --net argument (modified in place). */
+int vmm_parse_net(struct vmm_config *c, char *arg);
+int vmm_check_nets(const struct vmm_config *c);
+int vmm_add_nets(struct vmm *v);
+void vmm_remove_nets(struct vmm *v);
 
 /* kvm.c: the VM itself. */
 int vmm_kvm_open(struct vmm *v);

@@ -99,3 +99,26 @@ setup() {
 	[ "$(cat "$d/out")" = from-container ]
 	rm -rf "$d"
 }
+
+@test "podman's default bridge network (CNI): the container reaches the host at the gateway" {
+	local backend gw d
+	backend=$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null)
+	[ "$backend" = cni ] || skip "podman's network backend is '$backend', not cni"
+	# Whether CNI's bridge works here at all, whatever the runtime: runc tells.
+	run podman --runtime runc --cgroup-manager cgroupfs --events-backend file \
+		--storage-driver overlay run --rm "$IMAGE" true
+	[ "$status" -eq 0 ] || skip "podman's bridge network does not work in this test host, even with runc: $output"
+	gw=$(podman network inspect podman --format '{{range .Subnets}}{{.Gateway}}{{end}}')
+	[ -n "$gw" ]
+	d=$(mktemp -d /tmp/www.XXXXXX)
+	echo "hello from the host at $gw" >"$d/hello"
+	busybox httpd -f -p 18080 -h "$d" 3>&- &
+	httpd=$!
+	run p run --rm "$IMAGE" sh -c "ip -o addr show eth0; wget -q -O - http://$gw:18080/hello"
+	kill "$httpd"
+	rm -rf "$d"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"hello from the host at $gw"* ]]
+	[[ "$output" == *"eth0"*"inet "* ]]
+}

@@ -695,6 +695,99 @@ static void test_client_stall(void)
 	agent_close(&c);
 }
 
+/* The network part (protocol 3): interfaces, addresses and routes survive; what
+ * the guest could not make sense of is refused both ways. */
+static struct proto_ip net_addrs[2] = {
+	{ PROTO_IP4, 16, { 10, 88, 0, 5 } },
+	{ PROTO_IP6, 64, { 0xfd, 0x88, [15] = 5 } },
+};
+static struct proto_netif net_ifs[2] = {
+	{ "eth0", { 2, 0x42, 10, 88, 0, 5 }, 1500, 2, net_addrs },
+	{ "eth1", { 2, 0x42, 10, 88, 0, 6 }, 9000, 0, NULL },
+};
+static struct proto_route net_routes[2] = {
+	{ 0, PROTO_IP4, 0, 0, PROTO_ROUTE_GW, { 0 }, { 10, 88, 0, 1 }, 100 },
+	{ 1, PROTO_IP6, 48, 253, PROTO_ROUTE_ONLINK, { 0xfd, 0x99 }, { 0 }, 0 },
+};
+
+static void test_net(void)
+{
+	struct proto_spec s, d;
+	struct proto_buf b;
+	uint32_t len;
+	const uint8_t *p;
+
+	memset(&s, 0, sizeof(s));
+	s.netifs = net_ifs;
+	s.n_netifs = 2;
+	s.routes = net_routes;
+	s.n_routes = 2;
+	proto_buf_init(&b);
+	is_int(proto_enc_spec(&b, 1, &s), 0, "a spec with two interfaces and two routes encodes");
+	p = framed(&b, PROTO_CREATE, 1, &len);
+	ok(!proto_dec_spec(p, len, &d) && d.n_netifs == 2 && !strcmp(d.netifs[0].name, "eth0") &&
+	   !memcmp(d.netifs[1].mac, net_ifs[1].mac, 6) && d.netifs[1].mtu == 9000 &&
+	   d.netifs[0].n_addrs == 2 && !memcmp(&d.netifs[0].addrs[1], &net_addrs[1], sizeof(net_addrs[1])) &&
+	   d.netifs[1].n_addrs == 0 && d.n_routes == 2 &&
+	   !memcmp(&d.routes[0], &net_routes[0], sizeof(net_routes[0])) &&
+	   !memcmp(&d.routes[1], &net_routes[1], sizeof(net_routes[1])),
+	   "interfaces, MACs, MTUs, addresses and routes survive");
+	proto_spec_free(&d);
+	is_int(proto_dec_spec(p, len - 1, &d), -EBADMSG, "a spec cut inside its routes is refused");
+	proto_spec_free(&d);
+	proto_buf_fini(&b);
+
+	net_addrs[0].prefix = 33;
+	is_int(spec_trip(&s), -EINVAL, "an IPv4 prefix over 32 is refused");
+	net_addrs[0].prefix = 16;
+	net_addrs[1].family = 5;
+	is_int(spec_trip(&s), -EINVAL, "an address family other than 4 and 6 is refused");
+	net_addrs[1].family = PROTO_IP6;
+	net_routes[1].netif = 2;
+	is_int(spec_trip(&s), -EINVAL, "a route through an interface that is not there is refused");
+	net_routes[1].netif = 1;
+	net_routes[1].flags = 0x80;
+	is_int(spec_trip(&s), -EINVAL, "unknown route flags are refused");
+	net_routes[1].flags = PROTO_ROUTE_ONLINK;
+	net_ifs[1].name = "a-name-of-16-chr";
+	is_int(spec_trip(&s), -E2BIG, "an interface name over 15 bytes is refused");
+	net_ifs[1].name = "";
+	is_int(spec_trip(&s), -EINVAL, "an empty interface name is refused");
+	net_ifs[1].name = "eth1";
+	s.n_netifs = PROTO_MAX_NETIFS + 1;
+	is_int(spec_trip(&s), -E2BIG, "more than PROTO_MAX_NETIFS interfaces are refused");
+	s.n_netifs = 2;
+	is_int(spec_trip(&s), 0, "and the spec is good again");
+}
+
+/* The decoder alone: a route naming a missing interface, written by hand. */
+static void test_net_decoder(void)
+{
+	struct proto_spec s, d;
+	struct proto_buf b;
+	uint32_t len;
+	uint8_t *p;
+
+	memset(&s, 0, sizeof(s));
+	s.netifs = net_ifs;
+	s.n_netifs = 1;
+	s.routes = net_routes;
+	s.n_routes = 1;
+	proto_buf_init(&b);
+	proto_enc_spec(&b, 1, &s);
+	p = (uint8_t *)framed(&b, PROTO_CREATE, 1, &len);
+	/* The route's netif index is 44 bytes before the end. */
+	p[len - 44] = 1;
+	is_int(proto_dec_spec(p, len, &d), -EINVAL, "decoder: a route to interface 1 of 1 is refused");
+	proto_spec_free(&d);
+	p[len - 44] = 0;
+	p[len - 40] = 6;
+	p[len - 39] = 129;
+	is_int(proto_dec_spec(p, len, &d), -EINVAL, "decoder: an IPv6 route with a /129 is refused");
+	proto_spec_free(&d);
+	proto_buf_fini(&b);
+}
+
 int main(void)
 {
 	test_header();
@@ -704,6 +797,8 @@ int main(void)
 	test_exec();
 	test_hooks();
 	test_hooks_decoder();
+	test_net();
+	test_net_decoder();
 	test_update();
 	test_client_stall();
 	test_oversized();

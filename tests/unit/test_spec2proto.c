@@ -54,7 +54,7 @@ static void test_full(void)
 {
 	static const char *const names[] = { NULL, "m0", "m1", NULL };
 	struct oci_config *c = cfg_of(full_doc);
-	struct rt_spec_in in = { c, "ctr1", RT_SHARE_TAG, "rootfs", names, NULL };
+	struct rt_spec_in in = { c, "ctr1", RT_SHARE_TAG, "rootfs", names, NULL, NULL, 0, NULL, 0 };
 	struct proto_spec s;
 	struct rt_err err;
 	const struct proto_process *p = &s.process;
@@ -108,8 +108,9 @@ static void test_full(void)
 	is_str(s.mounts[3].type, "cgroup", "cgroup passes through");
 	/* linux */
 	is_int(s.namespaces,
-	       PROTO_NS_PID | PROTO_NS_NET | PROTO_NS_UTS | PROTO_NS_IPC | PROTO_NS_CGROUP,
-	       "namespaces (mount implied, a network path is still a new one in the guest)");
+	       PROTO_NS_PID | PROTO_NS_UTS | PROTO_NS_IPC | PROTO_NS_CGROUP,
+	       "namespaces (mount implied; a network path: the guest's own, which the VM's "
+	       "network is attached to)");
 	is_int(s.n_sysctl, 1, "sysctl");
 	is_str(s.sysctl[0].key, "net.ipv4.ip_forward", "sysctl key");
 	is_int(s.masked.n, 1, "maskedPaths");
@@ -166,7 +167,7 @@ static void test_minimal(void)
 {
 	struct oci_config *c = cfg_of("{'ociVersion':'1.0.0','root':{'path':'r'},"
 				      "'process':{'args':['true'],'cwd':'/','user':{'uid':0,'gid':0}}}");
-	struct rt_spec_in in = { c, "m", NULL, "/", NULL, NULL };
+	struct rt_spec_in in = { c, "m", NULL, "/", NULL, NULL, NULL, 0, NULL, 0 };
 	struct proto_spec s;
 	struct rt_err err;
 
@@ -190,7 +191,7 @@ static void test_minimal(void)
 static void refused(const char *doc, const char *const *names, const char *want, const char *what)
 {
 	struct oci_config *c = cfg_of(doc);
-	struct rt_spec_in in = { c, "x", RT_SHARE_TAG, "rootfs", names, NULL };
+	struct rt_spec_in in = { c, "x", RT_SHARE_TAG, "rootfs", names, NULL, NULL, 0, NULL, 0 };
 	struct proto_spec s;
 	struct rt_err err = { 0 };
 
@@ -226,7 +227,7 @@ static void test_refusals(void)
 		struct oci_config *c = cfg_of("{" BASE "}}");
 		struct rt_err err = { 0 };
 		struct proto_spec s;
-		struct rt_spec_in in = { c, "x", "", "/", NULL, NULL };
+		struct rt_spec_in in = { c, "x", "", "/", NULL, NULL, NULL, 0, NULL, 0 };
 
 		ok(c && rt_spec_build(&in, &s, &err) == 0, "valid config for the message prefix");
 		proto_spec_free(&s);
@@ -236,7 +237,7 @@ static void test_refusals(void)
 		struct oci_config *c = cfg_of("{" BASE "},'mounts':[{'destination':'/d','type':'bind','source':'/s'}]}");
 		struct rt_err err = { 0 };
 		struct proto_spec s;
-		struct rt_spec_in in = { c, "x", "", "/", NULL, NULL };
+		struct rt_spec_in in = { c, "x", "", "/", NULL, NULL, NULL, 0, NULL, 0 };
 
 		ok(c && rt_spec_build(&in, &s, &err) < 0 && !strncmp(err.msg, "config.json: ", 13),
 		   "messages start with config.json");
@@ -250,7 +251,7 @@ static void test_hooks(void)
 	struct oci_config *c = cfg_of("{" BASE "},'hooks':{'prestart':[{'path':'/host/only'}],"
 				      "'startContainer':[{'path':'/bin/sh','args':['sh','-c','true'],"
 				      "'env':['A=1'],'timeout':7},{'path':'/bin/true'}]}}");
-	struct rt_spec_in in = { c, "x", "", "/", NULL, "{\"id\":\"x\"}" };
+	struct rt_spec_in in = { c, "x", "", "/", NULL, "{\"id\":\"x\"}", NULL, 0, NULL, 0 };
 	struct proto_spec s, d;
 	struct proto_buf b;
 	struct rt_err err;
