@@ -25,6 +25,10 @@ struct rt_spec_in {
 	/* The startContainer hooks' state (OCI_STATE_VIEW_GUEST_HOOK); NULL when
 	 * there are no such hooks. */
 	const char *hook_state;
+	/* --preserve-fds: the process's extra fds (directions; the VMM sets the
+	 * ports). */
+	const struct proto_extra_fd *extra;
+	uint32_t n_extra;
 };
 
 /* Whether a config.json mount is a bind mount (type "bind" or a bind option). */

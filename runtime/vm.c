@@ -53,7 +53,7 @@ int rt_vm_launch(const struct rt_globals *g, struct rt_container *c, const struc
 		if (r < 0)
 			return r;
 	}
-	r = rt_launch_prepare(c, cfg, rootfs, err);
+	r = rt_launch_prepare(c, cfg, rootfs, o, err);
 	if (r < 0)
 		return r;
 	return rt_launch_vmm(g, c, cfg, &f, cpus, mem, o, !o->detach, err);
