@@ -228,6 +228,13 @@ if sel "extra fds"; then
 	[ "$rc" = 0 ] && [ "$(cat "$T/out")" = "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 " ]
 	want "extra fds: 16 of them are fds 3-18, and nothing else of the agent's is open"
 	echo "# the process's fds: $(cat "$T/out")"
+
+	# (Asked of the hook's shell itself: a listing would show the lister's own fds.)
+	run --extra in:null --extra out:null \
+		--hook '0:if [ -e /proc/$$/fd/3 ] || [ -e /proc/$$/fd/4 ]; then echo hook-has; else echo hook-not; fi >/tmp/hook-fds' -- \
+		sh -c 'cat /tmp/hook-fds; [ -e /proc/$$/fd/3 ] && [ -e /proc/$$/fd/4 ] && echo process-has'
+	[ "$rc" = 0 ] && [ "$(tr "\n" " " <"$T/out")" = "hook-not process-has " ]
+	want "extra fds: a startContainer hook does not inherit them, the process does"
 	set --
 fi
 

@@ -99,3 +99,13 @@ setup() {
 	[ "$(cat "$d/out")" = from-container ]
 	rm -rf "$d"
 }
+
+@test "podman run --preserve-fds 1: a file read as fd 3, through conmon" {
+	printf 'through conmon\n' >"$BATS_TEST_TMPDIR/in"
+	run bash -c "exec podman --runtime '$RUNVM' --cgroup-manager cgroupfs --events-backend file \
+		--storage-driver overlay run --rm --network none --preserve-fds 1 '$IMAGE' \
+		sh -c 'cat <&3; echo end' 3<'$BATS_TEST_TMPDIR/in'"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'through conmon\nend' ]
+}
