@@ -1,7 +1,7 @@
 /* Container processes on the agent's side: connecting their stdio streams and
- * extra fds (--preserve-fds) to the host, forking the child that sets them up (into the container's pid namespace
- * and cgroup), the READY/GO handshake, reaping, and finding every process of the
- * container for `ps` and `kill --all`. */
+ * extra fds (--preserve-fds) to the host, forking the child that sets them up
+ * (into the container's pid namespace and cgroup), the READY/GO handshake,
+ * reaping, and finding every process of the container for `ps` and `kill --all`. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
