@@ -29,8 +29,8 @@
  *   -EBADMSG/-EINVAL, then the client is closed. Other clients are not affected.
  * - START is accepted once: later ones get -EBUSY ("cannot start an already
  *   running container") without reaching the guest.
- * - EXEC: proc_id >= CTL_EXEC_PROC_MIN, stdio ports 0 or >= CTL_EXEC_PORT_MIN,
- *   else -EINVAL; a proc_id in use gets -EEXIST. The guest's message comes back
+ * - EXEC: proc_id >= CTL_EXEC_PROC_MIN, stdio and extra fd ports 0 or
+ *   >= CTL_EXEC_PORT_MIN, else -EINVAL; a proc_id in use gets -EEXIST. The guest's message comes back
  *   verbatim (e.g. `exec: "x": executable file not found in $PATH`).
  * - SIGNAL: signo 1..64 (proc_id 0 is the init; PROTO_SIGNAL_ALL as in proto.h).
  * - UPDATE: files of the container's own guest cgroup only (no '/', no leading
@@ -62,9 +62,11 @@ enum ctl_type {
 
 /* Guest->host vsock ports ("<vsock-uds>_<port>"): PROTO_CONTROL_PORT (1024) is
  * the agent's, CTL_INIT_PORT .. +2 the container init's stdin, stdout, stderr
- * (with a terminal only CTL_INIT_PORT), all the VMM's. Exec proxies choose
- * theirs at or above CTL_EXEC_PORT_MIN. */
+ * (with a terminal only CTL_INIT_PORT), CTL_EXTRA_PORT .. +15 its extra fds,
+ * all the VMM's. Exec proxies choose theirs at or above CTL_EXEC_PORT_MIN. */
 #define CTL_INIT_PORT 1025
 #define CTL_EXEC_PORT_MIN 2048
+/* The init's extra fds (--preserve-fds): CTL_EXTRA_PORT + i for fd 3 + i, the VMM's. */
+#define CTL_EXTRA_PORT 1040
 
 #endif

@@ -22,8 +22,16 @@
  * With a terminal there is one stream, on stdio[0], in both directions (the
  * guest pty's master); stdio[1] and stdio[2] must be 0.
  *
- * Exit. The EXIT event of a process is sent only after its output streams have
- * been flushed and shut down, so a host that reads them to EOF after the event has
+ * Extra fds (--preserve-fds). A process may also name streams for its fds 3,
+ * 4, ... (struct proto_process.extra), connected like stdio before the RESULT,
+ * each in the direction it names: IN like stdin, OUT like stdout (its shutdown
+ * is part of the exit rule below), BOTH a socket's two directions on one
+ * stream, each shutdown passed on. Port 0 means /dev/null opened for that
+ * direction (IN read-only, OUT write-only, BOTH read-write).
+ *
+ * Exit. The EXIT event of a process is sent only after its output streams (stdout,
+ * stderr, and the guest->host side of OUT and BOTH extra fds) have been flushed
+ * and shut down, so a host that reads them to EOF after the event has
  * all the output. The container's init is reported last: when it exits, every
  * other process of the container is killed and reported first. After the init's
  * EXIT the guest shuts down its side of the control connection and waits for the
@@ -44,7 +52,8 @@
 #include <stdint.h>
 
 /* 2: CREATE carries the startContainer hooks (and their state), UPDATE exists.
- * 3: CREATE carries the network the VM is attached to (interfaces, routes). */
+ * 3: CREATE carries the network the VM is attached to (interfaces, routes), and a
+ *    process carries its extra fds (--preserve-fds), after its stdio. */
 #define PROTO_VERSION 3
 #define PROTO_HOST_CID 2
 #define PROTO_CONTROL_PORT 1024
@@ -143,6 +152,23 @@ struct proto_rlimit {
 #define PROTO_PROC_UMASK (1u << 4)     /* umask applies; without, 0022 */
 #define PROTO_PROC_FLAGS 0x1fu
 
+/* ---- extra fds of a process (--preserve-fds; PROTO_VERSION 3) ----------------
+ * extra[i] becomes the process's fd 3 + i. The process sees a pipe end (IN: the
+ * read end, OUT: the write end) or, for BOTH, one end of an AF_UNIX stream
+ * socketpair, whatever the host's fd was: only bytes and EOFs cross. */
+#define PROTO_MAX_EXTRA_FDS 16
+
+enum proto_extra_dir {
+	PROTO_EXTRA_IN = 1,   /* host -> process: the process reads */
+	PROTO_EXTRA_OUT = 2,  /* process -> host: the process writes */
+	PROTO_EXTRA_BOTH = 3, /* both ways, shutdowns passed on each way */
+};
+
+struct proto_extra_fd {
+	uint32_t dir;  /* enum proto_extra_dir */
+	uint32_t port; /* host port of its stream; 0: /dev/null */
+};
+
 struct proto_process {
 	uint32_t flags;
 	struct proto_strv args, env;
@@ -156,6 +182,9 @@ struct proto_process {
 	int32_t oom_score_adj;
 	uint16_t rows, cols; /* consoleSize; 0 leaves the pty's default */
 	uint32_t stdio[3];   /* host ports for stdin, stdout, stderr (see the top) */
+	/* --preserve-fds: fds 3 .. 3 + n_extra - 1 (see "extra fds" above). */
+	uint32_t n_extra;
+	struct proto_extra_fd extra[PROTO_MAX_EXTRA_FDS];
 };
 
 /* A mount as config.json has it; options are strings ("nosuid", "mode=755",

@@ -8,6 +8,30 @@
 #include <stdbool.h>
 #include <string.h>
 
+static bool proto_extra_dir_ok(uint32_t dir)
+{
+	return dir >= PROTO_EXTRA_IN && dir <= PROTO_EXTRA_BOTH;
+}
+
+/* --preserve-fds (PROTO_VERSION 3): u32 count, then (u32 dir, u32 port) each. */
+static void proto_enc_extra(struct proto_buf *b, const struct proto_process *p)
+{
+	bool bad = p->n_extra > PROTO_MAX_EXTRA_FDS;
+
+	for (uint32_t i = 0; !bad && i < p->n_extra; i++)
+		bad = !proto_extra_dir_ok(p->extra[i].dir);
+	if (bad) {
+		if (!b->err)
+			b->err = p->n_extra > PROTO_MAX_EXTRA_FDS ? -E2BIG : -EINVAL;
+		return;
+	}
+	proto_put_u32(b, p->n_extra);
+	for (uint32_t i = 0; i < p->n_extra; i++) {
+		proto_put_u32(b, p->extra[i].dir);
+		proto_put_u32(b, p->extra[i].port);
+	}
+}
+
 static void proto_enc_process(struct proto_buf *b, const struct proto_process *p)
 {
 	if (p->flags & ~PROTO_PROC_FLAGS || p->n_gids > PROTO_MAX_GIDS ||
@@ -39,6 +63,7 @@ static void proto_enc_process(struct proto_buf *b, const struct proto_process *p
 	proto_put_u16(b, p->cols);
 	for (int i = 0; i < 3; i++)
 		proto_put_u32(b, p->stdio[i]);
+	proto_enc_extra(b, p);
 }
 
 void *proto_get_array(struct proto_rd *r, uint32_t n, size_t size)
@@ -60,6 +85,19 @@ static void proto_rd_invalid(struct proto_rd *r)
 	if (!r->err)
 		r->err = -EINVAL;
 	r->n = 0;
+}
+
+static void proto_dec_extra(struct proto_rd *r, struct proto_process *p)
+{
+	p->n_extra = proto_get_count(r, PROTO_MAX_EXTRA_FDS, 8);
+	for (uint32_t i = 0; i < p->n_extra && !r->err; i++) {
+		p->extra[i].dir = proto_get_u32(r);
+		p->extra[i].port = proto_get_u32(r);
+		if (!proto_extra_dir_ok(p->extra[i].dir))
+			proto_rd_invalid(r);
+	}
+	if (r->err)
+		p->n_extra = 0;
 }
 
 static void proto_dec_process(struct proto_rd *r, struct proto_process *p)
@@ -91,6 +129,7 @@ static void proto_dec_process(struct proto_rd *r, struct proto_process *p)
 	p->cols = proto_get_u16(r);
 	for (int i = 0; i < 3; i++)
 		p->stdio[i] = proto_get_u32(r);
+	proto_dec_extra(r, p);
 	if (r->err) {
 		p->n_gids = p->n_rlimits = 0;
 		p->gids = NULL;

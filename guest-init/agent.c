@@ -92,9 +92,7 @@ static void gi_agent_open_ns(struct gi_agent *a, pid_t pid)
 /* A process that never started: its relays stop now, the memory goes later. */
 static void gi_agent_bury(struct gi_agent *a, struct gi_proc *p)
 {
-	gi_relay_end(p->in);
-	for (int i = 0; i < 2; i++)
-		gi_relay_end(p->out[i]);
+	gi_proc_end_relays(p);
 	p->next = a->dead;
 	a->dead = p;
 }

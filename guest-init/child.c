@@ -217,6 +217,29 @@ static int gi_child_process(const struct gi_child *c, char *path, size_t size, c
 	return gi_lookpath(p->args.v[0], *envp, path, size, e);
 }
 
+/* --preserve-fds: extra[i] becomes fd 3 + i, and with 0-2 the only fds that stay
+ * open across exec. Late, so that the startContainer hooks do not inherit them;
+ * first every source is moved above the targets (the sync channel too, which
+ * may sit where one goes), so that no dup2 closes one still needed. */
+static int gi_extras_install(const struct gi_child *c, int *sync)
+{
+	int n = (int)c->proc->n_extra, top = 3 + n, tmp[PROTO_MAX_EXTRA_FDS];
+
+	if (!n)
+		return 0;
+	if (*sync < top && (*sync = fcntl(*sync, F_DUPFD_CLOEXEC, top)) < 0)
+		return -errno;
+	for (int i = 0; i < n; i++)
+		if ((tmp[i] = fcntl(c->extra[i], F_DUPFD_CLOEXEC, top)) < 0)
+			return -errno;
+	for (int i = 0; i < n; i++) {
+		if (dup2(tmp[i], 3 + i) < 0)
+			return -errno;
+		close(tmp[i]);
+	}
+	return 0;
+}
+
 void gi_child_run(const struct gi_child *c)
 {
 	struct gi_err e = { 0 };
@@ -224,7 +247,7 @@ void gi_child_run(const struct gi_child *c)
 	char **envp = NULL;
 	struct gi_sync go;
 	sigset_t none;
-	int fd;
+	int fd, sync = c->sync, ret;
 
 	/* The agent's signal handling is not the container's. */
 	signal(SIGPIPE, SIG_DFL);
@@ -242,6 +265,11 @@ void gi_child_run(const struct gi_child *c)
 	/* runc's place for them: at start, in the container, before the exec. */
 	if (!c->exec && gi_hooks_run(c->spec, &e))
 		goto fail;
+	if ((ret = gi_extras_install(c, &sync))) {
+		gi_failerr(&e, ret, "--preserve-fds: installing fds 3 to %u",
+			   2 + c->proc->n_extra);
+		goto fail;
+	}
 	/* Last before exec, so the profile has the fewest syscalls to allow. */
 	if (c->spec->flags & PROTO_SPEC_SECCOMP && c->proc->flags & PROTO_PROC_NNP &&
 	    gi_seccomp_load(&c->spec->seccomp, &e))
@@ -249,6 +277,6 @@ void gi_child_run(const struct gi_child *c)
 	execve(path, (char *const *)c->proc->args.v, envp);
 	gi_failerr(&e, -errno, "exec %s", path);
 fail:
-	gi_sync_send(c->sync, GI_SYNC_ERROR, &e, -1);
+	gi_sync_send(sync, GI_SYNC_ERROR, &e, -1);
 	_exit(e.err == -EACCES || e.err == -ENOEXEC ? 126 : 127);
 }

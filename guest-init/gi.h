@@ -114,13 +114,15 @@ struct gi_sync {
 };
 
 /* What the child gets: the container's spec, the process, its stdio (the child's
- * ends; unused with a terminal), and for an exec the namespaces to join. */
+ * ends; unused with a terminal), its extra fds (proc->n_extra of them, to become
+ * fds 3 and up), and for an exec the namespaces to join. */
 struct gi_child {
 	const struct proto_spec *spec;
 	const struct proto_process *proc;
 	bool exec;
 	int sync;
 	int stdio[3];
+	int extra[PROTO_MAX_EXTRA_FDS];
 	int cgroup_procs;   /* -1: no cgroup */
 	int ns[5];          /* exec: uts, ipc, net, cgroup, mnt of the container; -1 skip */
 	uint32_t namespaces; /* the container's PROTO_NS_* */
@@ -190,6 +192,9 @@ struct gi_proc {
 	int master; /* pty master, for resizes; -1 without a terminal */
 	int sock;   /* a terminal's stream until the pty arrives */
 	struct gi_relay *in, *out[2];
+	/* --preserve-fds: per extra fd, host->process (IN, BOTH) and process->host
+	 * (OUT, BOTH); NULL where that direction has no stream. */
+	struct gi_relay *xin[PROTO_MAX_EXTRA_FDS], *xout[PROTO_MAX_EXTRA_FDS];
 	bool reaped;
 	int status; /* wait status */
 	uint64_t reaped_ns;
@@ -221,6 +226,8 @@ int gi_proc_spawn(struct gi_agent *a, const struct proto_process *pr, bool exec,
 /* Lets a spawned process exec; 0 once it has, else the child's error. */
 int gi_proc_go(struct gi_proc *p, struct gi_err *e);
 void gi_proc_reaped(struct gi_proc *p, int status);
+/* A process that never started: every relay gives up now (the host sees EOF). */
+void gi_proc_end_relays(struct gi_proc *p);
 /* Reaped, and its output flushed and shut down. */
 bool gi_proc_finished(const struct gi_proc *p);
 /* Frees p: only between epoll batches, as events may point at its relays. */

@@ -1,7 +1,7 @@
-/* Container processes on the agent's side: connecting their stdio streams to the
- * host, forking the child that sets them up (into the container's pid namespace
- * and cgroup), the READY/GO handshake, reaping, and finding every process of the
- * container for `ps` and `kill --all`. */
+/* Container processes on the agent's side: connecting their stdio streams and
+ * extra fds (--preserve-fds) to the host, forking the child that sets them up
+ * (into the container's pid namespace and cgroup), the READY/GO handshake,
+ * reaping, and finding every process of the container for `ps` and `kill --all`. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,41 +25,48 @@ static int gi_nonblock(int fd)
 	return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) ? -errno : 0;
 }
 
-/* One output (i = 1, 2) or input (i = 0) stream: a pipe to the child and a
- * relay between the pipe and the host's stream. */
-static int gi_proc_pipe(struct gi_agent *a, struct gi_proc *p, int i, uint32_t port, int *child,
-			struct gi_err *e)
+/* One stream to host port `port` through a pipe: out, the process writes *child
+ * and the relay carries it to the host; in, the host's bytes go into the pipe
+ * the process reads from *child. */
+static int gi_proc_stream(struct gi_agent *a, struct gi_proc *p, uint32_t port, bool out,
+			  struct gi_relay **r, int *child, const char *what, struct gi_err *e)
 {
 	int fds[2], sock = -1, ret;
-	struct gi_relay **r = i ? &p->out[i - 1] : &p->in;
 
-	if (!port) {
-		*child = a->devnull;
-		return 0;
-	}
 	ret = gi_connect(&a->o->transport, port, &sock);
 	if (ret)
-		return gi_failerr(e, ret, "connecting stdio stream to host port %u", port);
+		return gi_failerr(e, ret, "connecting %s stream to host port %u", what, port);
 	if (pipe2(fds, O_CLOEXEC)) {
+		ret = -errno;
 		close(sock);
-		return gi_failerr(e, -errno, "pipe");
+		return gi_failerr(e, ret, "%s: pipe", what);
 	}
-	/* stdin: the child reads fds[0]; stdout/stderr: the child writes fds[1]. */
-	*child = i ? fds[1] : fds[0];
+	*child = out ? fds[1] : fds[0];
 	ret = gi_nonblock(sock);
 	if (!ret)
-		ret = gi_nonblock(i ? fds[0] : fds[1]);
+		ret = gi_nonblock(out ? fds[0] : fds[1]);
 	if (!ret)
-		ret = i ? gi_relay_create(r, a->ep, fds[0], sock, p)
-			: gi_relay_create(r, a->ep, sock, fds[1], p);
+		ret = out ? gi_relay_create(r, a->ep, fds[0], sock, p)
+			  : gi_relay_create(r, a->ep, sock, fds[1], p);
 	if (ret) {
 		close(sock);
 		close(fds[0]);
 		close(fds[1]);
 		*child = -1;
-		return gi_failerr(e, ret, "stdio");
+		return gi_failerr(e, ret, "%s", what);
 	}
 	return 0;
+}
+
+/* One output (i = 1, 2) or input (i = 0) stream; port 0 is /dev/null. */
+static int gi_proc_pipe(struct gi_agent *a, struct gi_proc *p, int i, uint32_t port, int *child,
+			struct gi_err *e)
+{
+	if (!port) {
+		*child = a->devnull;
+		return 0;
+	}
+	return gi_proc_stream(a, p, port, i > 0, i ? &p->out[i - 1] : &p->in, child, "stdio", e);
 }
 
 static void gi_close_child_ends(struct gi_agent *a, int child[3])
@@ -86,6 +93,76 @@ static int gi_proc_stdio(struct gi_agent *a, struct gi_proc *p, const struct pro
 	if (ret)
 		gi_close_child_ends(a, child);
 	return ret;
+}
+
+/* A BOTH extra fd: the process gets one end of a stream socketpair; ours is
+ * relayed both ways over the one host stream, each relay with its own dups (its
+ * own epoll registrations). A shutdown on either side ends one relay, which
+ * shuts its destination down: the other side reads EOF, the other way goes on. */
+static int gi_proc_socket(struct gi_agent *a, struct gi_proc *p, uint32_t i, uint32_t port,
+			  int *child, struct gi_err *e)
+{
+	int sv[2] = { -1, -1 }, dup_sock = -1, dup_sv = -1, sock = -1, ret;
+
+	ret = gi_connect(&a->o->transport, port, &sock);
+	if (ret)
+		return gi_failerr(e, ret, "connecting fd %u's stream to host port %u", 3 + i, port);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) ||
+	    (dup_sock = fcntl(sock, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    (dup_sv = fcntl(sv[0], F_DUPFD_CLOEXEC, 3)) < 0)
+		ret = -errno;
+	if (!ret && !(ret = gi_nonblock(sock)) && !(ret = gi_nonblock(sv[0])))
+		ret = gi_relay_create(&p->xout[i], a->ep, sv[0], sock, p);
+	if (!ret) {
+		sv[0] = sock = -1;
+		ret = gi_relay_create(&p->xin[i], a->ep, dup_sock, dup_sv, p);
+	}
+	if (!ret) {
+		*child = sv[1];
+		return 0;
+	}
+	int left[] = { sock, sv[0], sv[1], dup_sock, dup_sv };
+
+	for (size_t k = 0; k < ARRAY_SIZE(left); k++)
+		if (left[k] >= 0)
+			close(left[k]);
+	return gi_failerr(e, ret, "fd %u: socket", 3 + i);
+}
+
+/* --preserve-fds: the process's fds 3 and up (see proto.h), into child[]. */
+static int gi_proc_extras(struct gi_agent *a, struct gi_proc *p, const struct proto_process *pr,
+			  int child[PROTO_MAX_EXTRA_FDS], struct gi_err *e)
+{
+	static const int null_mode[] = { [PROTO_EXTRA_IN] = O_RDONLY, [PROTO_EXTRA_OUT] = O_WRONLY,
+					 [PROTO_EXTRA_BOTH] = O_RDWR };
+	int ret = 0;
+
+	for (uint32_t i = 0; !ret && i < pr->n_extra; i++) {
+		const struct proto_extra_fd *x = &pr->extra[i];
+		char what[16];
+
+		snprintf(what, sizeof(what), "fd %u", 3 + i);
+		if (!x->port) {
+			child[i] = open("/dev/null", null_mode[x->dir] | O_CLOEXEC);
+			if (child[i] < 0)
+				ret = gi_failerr(e, -errno, "%s: /dev/null", what);
+		} else if (x->dir == PROTO_EXTRA_BOTH) {
+			ret = gi_proc_socket(a, p, i, x->port, &child[i], e);
+		} else {
+			bool out = x->dir == PROTO_EXTRA_OUT;
+
+			ret = gi_proc_stream(a, p, x->port, out, out ? &p->xout[i] : &p->xin[i],
+					     &child[i], what, e);
+		}
+	}
+	return ret;
+}
+
+static void gi_close_extras(int child[PROTO_MAX_EXTRA_FDS])
+{
+	for (int i = 0; i < PROTO_MAX_EXTRA_FDS; i++)
+		if (child[i] >= 0)
+			close(child[i]);
 }
 
 /* The console stream in both directions over the pty master, each direction
@@ -170,12 +247,17 @@ int gi_proc_spawn(struct gi_agent *a, const struct proto_process *pr, bool exec,
 			      .cgroup_procs = a->cg_procs, .namespaces = a->spec.namespaces };
 
 	p->sync = p->master = p->sock = -1;
+	memset(c.extra, -1, sizeof(c.extra));
 	ret = gi_proc_stdio(a, p, pr, child, e);
-	if (ret)
-		return ret;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+	if (!ret && (ret = gi_proc_extras(a, p, pr, c.extra, e)))
 		gi_close_child_ends(a, child);
-		return gi_failerr(e, -errno, "socketpair");
+	if (!ret && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		ret = gi_failerr(e, -errno, "socketpair");
+		gi_close_child_ends(a, child);
+	}
+	if (ret) {
+		gi_close_extras(c.extra);
+		return ret;
 	}
 	c.sync = sv[1];
 	memcpy(c.stdio, child, sizeof(child));
@@ -185,6 +267,7 @@ int gi_proc_spawn(struct gi_agent *a, const struct proto_process *pr, bool exec,
 		gi_child_run(&c);
 	close(sv[1]);
 	gi_close_child_ends(a, child);
+	gi_close_extras(c.extra);
 	p->sync = sv[0];
 	if (p->pid < 0)
 		return p->pid;
@@ -201,6 +284,12 @@ int gi_proc_spawn(struct gi_agent *a, const struct proto_process *pr, bool exec,
 	for (int i = 0; i < 2; i++)
 		if (p->out[i])
 			gi_relay_pump(p->out[i]);
+	for (int i = 0; i < PROTO_MAX_EXTRA_FDS; i++) {
+		if (p->xin[i])
+			gi_relay_pump(p->xin[i]);
+		if (p->xout[i])
+			gi_relay_pump(p->xout[i]);
+	}
 	return 0;
 }
 
@@ -224,24 +313,52 @@ int gi_proc_go(struct gi_proc *p, struct gi_err *e)
 	return gi_fail(e, m.err < 0 ? m.err : -EIO, "%s", m.msg);
 }
 
+/* The process is gone: what it wrote is read to the end (EAGAIN is the end of
+ * a pipe once nobody can write), what it would have read is dropped. */
+static void gi_proc_drain(struct gi_relay *out)
+{
+	if (!out)
+		return;
+	out->drain = true;
+	gi_relay_pump(out);
+}
+
 void gi_proc_reaped(struct gi_proc *p, int status)
 {
 	p->reaped = true;
 	p->status = status;
 	p->reaped_ns = util_now_ns();
-	/* Its stdin is of no use any more. (Relays are freed only between epoll
-	 * batches, by gi_proc_destroy: an event for this one may be pending.) */
+	/* (Relays are freed only between epoll batches, by gi_proc_destroy: an event
+	 * for one may be pending.) */
 	gi_relay_end(p->in);
 	for (int i = 0; i < 2; i++)
-		if (p->out[i]) {
-			p->out[i]->drain = true;
-			gi_relay_pump(p->out[i]);
-		}
+		gi_proc_drain(p->out[i]);
+	for (int i = 0; i < PROTO_MAX_EXTRA_FDS; i++) {
+		gi_relay_end(p->xin[i]);
+		gi_proc_drain(p->xout[i]);
+	}
 }
 
+void gi_proc_end_relays(struct gi_proc *p)
+{
+	gi_relay_end(p->in);
+	for (int i = 0; i < 2; i++)
+		gi_relay_end(p->out[i]);
+	for (int i = 0; i < PROTO_MAX_EXTRA_FDS; i++) {
+		gi_relay_end(p->xin[i]);
+		gi_relay_end(p->xout[i]);
+	}
+}
+
+/* The exit rule (proto.h): every stream towards the host is done. */
 bool gi_proc_finished(const struct gi_proc *p)
 {
-	return p->reaped && (!p->out[0] || p->out[0]->done) && (!p->out[1] || p->out[1]->done);
+	if (!p->reaped || (p->out[0] && !p->out[0]->done) || (p->out[1] && !p->out[1]->done))
+		return false;
+	for (int i = 0; i < PROTO_MAX_EXTRA_FDS; i++)
+		if (p->xout[i] && !p->xout[i]->done)
+			return false;
+	return true;
 }
 
 void gi_proc_destroy(struct gi_proc *p)
@@ -251,6 +368,10 @@ void gi_proc_destroy(struct gi_proc *p)
 	gi_relay_destroy(p->in);
 	for (int i = 0; i < 2; i++)
 		gi_relay_destroy(p->out[i]);
+	for (int i = 0; i < PROTO_MAX_EXTRA_FDS; i++) {
+		gi_relay_destroy(p->xin[i]);
+		gi_relay_destroy(p->xout[i]);
+	}
 	if (p->sync >= 0)
 		close(p->sync);
 	if (p->master >= 0)

@@ -100,7 +100,16 @@ static int create_in_dir(const struct rt_globals *g, struct rt_container *c,
 	return 0;
 }
 
-int rt_create(const struct rt_globals *g, const struct rt_create_opts *o, struct rt_err *err)
+/* The VMM has its own copies (or failed): ours would keep a pipe's reader from
+ * seeing EOF for as long as a foreground run lasts. */
+static void create_close_preserved(const struct rt_create_opts *o)
+{
+	for (int i = 0; i < o->preserve_fds; i++)
+		close(3 + i);
+}
+
+static int create_checked(const struct rt_globals *g, const struct rt_create_opts *o,
+			  struct rt_err *err)
 {
 	char bundle[PATH_MAX], rootfs[PATH_MAX];
 	struct oci_config *cfg = NULL;
@@ -108,8 +117,6 @@ int rt_create(const struct rt_globals *g, const struct rt_create_opts *o, struct
 	struct rt_err cleanup_err;
 	int r;
 
-	if (rt_preserve_fds_check(3, o->preserve_fds, err) < 0)
-		return -EINVAL;
 	if (rt_id_validate(o->id, err) < 0 ||
 	    rt_bundle_resolve(o->bundle, bundle, sizeof(bundle), err) < 0)
 		return -EINVAL;
@@ -139,5 +146,21 @@ int rt_create(const struct rt_globals *g, const struct rt_create_opts *o, struct
 	}
 	rt_container_close(&c);
 	oci_config_free(cfg);
+	return r;
+}
+
+int rt_create(const struct rt_globals *g, const struct rt_create_opts *opts, struct rt_err *err)
+{
+	struct rt_create_opts o = *opts;
+	int r;
+
+	r = rt_preserve_fds_classify(3, o.preserve_fds, o.extra, err);
+	if (r < 0)
+		return r;
+	/* Hooks and other children of ours must not inherit them. */
+	for (int i = 0; i < o.preserve_fds; i++)
+		fcntl(3 + i, F_SETFD, FD_CLOEXEC);
+	r = create_checked(g, &o, err);
+	create_close_preserved(&o);
 	return r;
 }

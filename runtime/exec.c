@@ -157,9 +157,12 @@ int rt_exec(const struct rt_globals *g, const struct rt_exec_opts *o, int *statu
 	struct rt_container c;
 	int r;
 
-	r = rt_preserve_fds_check(3, o->preserve_fds, err);
-	if (r < 0)
-		return r;
+	/* The exec proxy relays stdio only (create and run relay extra fds). */
+	if (o->preserve_fds > 0)
+		return rt_err_set(err, EINVAL,
+				  "--preserve-fds %d: not supported by runvm's exec (create and "
+				  "run relay extra fds)",
+				  o->preserve_fds);
 	r = rt_container_open(g->root, o->id, RT_LOCK_SHARED, &c, err);
 	if (r < 0)
 		return r;

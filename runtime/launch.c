@@ -2,7 +2,8 @@
  *
  * The VMM's view of the world, set up here: its cwd is the state directory; fd 3
  * is the ready pipe; fd 4 the pty slave when process.terminal; fds 5 and up the
- * taps of the network it is attached to (one --net each); fds 0/1/2 are the
+ * taps of the network it is attached to (one --net each); fds LAUNCH_EXTRA_FD and
+ * up the caller's fds 3.. of --preserve-fds; fds 0/1/2 are the
  * caller's (no terminal: the VMM relays them to the container process, exactly as
  * runc's container process holds them) or /dev/null (terminal: then nothing of
  * ours stays open in it). It is already in the container's host cgroup when it
@@ -34,7 +35,9 @@
 
 #define LAUNCH_READY_FD 3
 #define LAUNCH_CONSOLE_FD 4
-#define LAUNCH_NET_FD 5
+#define LAUNCH_NET_FD 5    /* up to PROTO_MAX_NETIFS taps: 5..8 */
+#define LAUNCH_EXTRA_FD 16 /* --preserve-fds: the VMM's --extra-fds 16:N */
+#define LAUNCH_STAGE_FD 64 /* above every fixed number: sources are moved here first */
 #define LAUNCH_MAX_ARGS 48
 #define LAUNCH_PORT_SUFFIX 12 /* "_4294967295" and the NUL of a port path */
 
@@ -102,7 +105,7 @@ static int launch_hook_state(const struct rt_container *c, const struct oci_conf
 }
 
 int rt_launch_prepare(struct rt_container *c, const struct oci_config *cfg, const char *rootfs,
-		      struct rt_net *net, struct rt_err *err)
+		      struct rt_net *net, const struct rt_create_opts *o, struct rt_err *err)
 {
 	size_t n = cfg->n_mounts ? cfg->n_mounts : 1;
 	autofree char(*names)[STAGING_NAME_MAX] = calloc(n, STAGING_NAME_MAX);
@@ -123,6 +126,8 @@ int rt_launch_prepare(struct rt_container *c, const struct oci_config *cfg, cons
 	in.n_netifs = net->n;
 	in.routes = net->routes;
 	in.n_routes = net->n_routes;
+	in.extra = o->extra;
+	in.n_extra = (uint32_t)o->preserve_fds;
 	r = launch_stage(c, cfg, rootfs, names, err);
 	if (r < 0)
 		return r;
@@ -145,6 +150,7 @@ struct launch_argv {
 	int used;
 	int net_fds[PROTO_MAX_NETIFS]; /* the taps, for fds LAUNCH_NET_FD and up */
 	unsigned n_net;
+	int n_extra; /* --preserve-fds: our fds 3.. go to LAUNCH_EXTRA_FD.. */
 };
 
 static void arg(struct launch_argv *a, const char *s)
@@ -202,9 +208,11 @@ static void launch_net_args(struct launch_argv *a, const struct rt_net *net)
 
 static void launch_build_argv(struct launch_argv *a, const struct rt_globals *g,
 			      const struct rt_container *c, const struct rt_vm_files *f,
-			      unsigned cpus, uint64_t mem, const struct rt_net *net, bool console)
+			      unsigned cpus, uint64_t mem, const struct rt_net *net, bool console,
+			      int n_extra)
 {
 	memset(a, 0, sizeof(*a));
+	a->n_extra = n_extra;
 	arg(a, f->vmm);
 	arg(a, "--container");
 	arg(a, "--spec");
@@ -218,6 +226,10 @@ static void launch_build_argv(struct launch_argv *a, const struct rt_globals *g,
 	if (console) {
 		arg(a, "--console-fd");
 		arg(a, "4");
+	}
+	if (n_extra) {
+		arg(a, "--extra-fds");
+		argf(a, "%d:%d", LAUNCH_EXTRA_FD, n_extra);
 	}
 	arg(a, "--log");
 	argf(a, "%s/%s", c->dir, RT_VMM_LOG);
@@ -248,54 +260,69 @@ static void launch_build_argv(struct launch_argv *a, const struct rt_globals *g,
 		arg(a, "--debug");
 }
 
+/* In the child: ready, console (when >= 0) and the preserved fds 3.. to their
+ * numbers in the VMM; everything else is closed. Each source is first moved
+ * above every target, so that no dup2 overwrites one still to be moved. */
+static int launch_place_fds(const struct launch_argv *a, int *ready, int console,
+			    bool null_stdio)
+{
+	enum { MAX_SRC = 2 + PROTO_MAX_NETIFS + RT_PRESERVE_FDS_MAX };
+	int src[MAX_SRC], dst[MAX_SRC], n = 0;
+
+	src[n] = *ready, dst[n++] = LAUNCH_READY_FD;
+	if (console >= 0)
+		src[n] = console, dst[n++] = LAUNCH_CONSOLE_FD;
+	for (unsigned i = 0; i < a->n_net; i++)
+		src[n] = a->net_fds[i], dst[n++] = LAUNCH_NET_FD + (int)i;
+	for (int i = 0; i < a->n_extra; i++)
+		src[n] = 3 + i, dst[n++] = LAUNCH_EXTRA_FD + i;
+	for (int i = 0; i < n; i++)
+		if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, LAUNCH_STAGE_FD)) < 0)
+			return -1;
+	*ready = src[0];
+	if (null_stdio) {
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0)
+			return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (dup2(src[i], dst[i]) < 0)
+			return -1;
+	*ready = LAUNCH_READY_FD;
+	if (console < 0)
+		close(LAUNCH_CONSOLE_FD);
+	close_range(LAUNCH_NET_FD + a->n_net, LAUNCH_EXTRA_FD - 1, 0);
+	close_range(LAUNCH_EXTRA_FD + (unsigned)a->n_extra, ~0U, 0);
+	return 0;
+}
+
 /* In the child that becomes the VMM: only async-signal-safe calls. */
 static void launch_child(const struct launch_argv *a, const char *dir, const char *cgdir,
 			 int ready, int console, bool null_stdio)
 {
 	static const char failed[] = "error: cannot start the VMM\n";
-	int r, c = -1, taps[PROTO_MAX_NETIFS];
 	sigset_t none;
+	int r;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	r = fcntl(ready, F_DUPFD_CLOEXEC, 10);
+	r = fcntl(ready, F_DUPFD_CLOEXEC, LAUNCH_STAGE_FD);
 	if (r < 0)
 		_exit(127);
 	ready = r;
-	if (console >= 0 && (c = fcntl(console, F_DUPFD_CLOEXEC, 10)) < 0)
-		goto fail;
-	/* Above every target first, so that no dup2 below overwrites a source. */
-	for (unsigned i = 0; i < a->n_net; i++)
-		if ((taps[i] = fcntl(a->net_fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
-			goto fail;
 	if (cgdir[0] && rt_cgroup_join(cgdir) < 0) {
 		static const char msg[] = "error: cannot join the container's cgroup\n";
 
 		(void)!write(ready, msg, sizeof(msg) - 1);
 		_exit(127);
 	}
-	if (null_stdio) {
-		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0)
-			goto fail;
-	}
-	if (dup2(ready, LAUNCH_READY_FD) < 0 || (c >= 0 && dup2(c, LAUNCH_CONSOLE_FD) < 0))
+	if (launch_place_fds(a, &ready, console, null_stdio) < 0 || chdir(dir) < 0)
 		goto fail;
-	if (c < 0)
-		close(LAUNCH_CONSOLE_FD);
-	for (unsigned i = 0; i < a->n_net; i++)
-		if (dup2(taps[i], LAUNCH_NET_FD + (int)i) < 0)
-			goto fail;
-	if (chdir(dir) < 0)
-		goto fail;
-	close_range(a->n_net ? LAUNCH_NET_FD + a->n_net
-			     : c >= 0 ? LAUNCH_CONSOLE_FD + 1 : LAUNCH_READY_FD + 1,
-		    ~0U, 0);
 	execv(a->v[0], a->v);
 fail:
-	(void)!write(ready >= 0 ? ready : LAUNCH_READY_FD, failed, sizeof(failed) - 1);
+	(void)!write(ready, failed, sizeof(failed) - 1);
 	_exit(127);
 }
 
@@ -498,7 +525,7 @@ int rt_launch_vmm(const struct rt_globals *g, struct rt_container *c,
 
 	if (launch_console(cfg, o, &pty, &console, err) < 0)
 		return -EINVAL;
-	launch_build_argv(&a, g, c, f, cpus, mem, net, console >= 0);
+	launch_build_argv(&a, g, c, f, cpus, mem, net, console >= 0, o->preserve_fds);
 	if (pipe2(ready, O_CLOEXEC) < 0) {
 		rt_pty_close(&pty);
 		return rt_err_sys(err, errno, "pipe");

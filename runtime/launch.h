@@ -20,12 +20,13 @@
 #define RT_BOOT_TIMEOUT_S 300	     /* RUNVM_BOOT_TIMEOUT overrides */
 
 /* Bind-mounts the rootfs and every bind-mount source into STATE/share and writes
- * STATE/spec.bin (with net's interfaces and routes). */
+ * STATE/spec.bin (with net's interfaces and routes, and o's extra fds). */
 int rt_launch_prepare(struct rt_container *c, const struct oci_config *cfg, const char *rootfs,
-		      struct rt_net *net, struct rt_err *err);
+		      struct rt_net *net, const struct rt_create_opts *o, struct rt_err *err);
 
 /* Spawns the VMM and waits for "ok". foreground: the VMM is our child (run);
- * else it is double-forked away (create). Sets c->st.pid as soon as the VMM
+ * else it is double-forked away (create). Our fds 3.. of --preserve-fds go to
+ * the VMM (--extra-fds). Sets c->st.pid as soon as the VMM
  * exists, so that a failure can be cleaned up by rt_vm_destroy. */
 int rt_launch_vmm(const struct rt_globals *g, struct rt_container *c,
 		  const struct oci_config *cfg, const struct rt_vm_files *f, unsigned cpus,

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "common/err.h"
+#include "common/proto.h"
 #include "oci/config.h"
 #include "oci/json.h"
 #include "runtime/rt.h"
@@ -19,6 +20,9 @@ struct rt_create_opts {
 	bool no_pivot, no_new_keyring;
 	bool detach; /* create, run -d: a terminal then needs a console socket */
 	int preserve_fds;
+	/* Filled in by rt_create: how each of fds 3.. is relayed (the ports are the
+	 * VMM's to choose). */
+	struct proto_extra_fd extra[PROTO_MAX_EXTRA_FDS];
 };
 
 struct rt_exec_opts {
@@ -56,10 +60,13 @@ int rt_exec(const struct rt_globals *g, const struct rt_exec_opts *o, int *statu
 	    struct rt_err *err);
 void rt_exec_opts_fini(struct rt_exec_opts *o);
 
-/* --preserve-fds N: fds first .. first+N-1 of the caller (create and exec pass 3).
- * runvm cannot hand them to a process in the guest, so N > 0 is refused, naming
- * the first fd and what it is; N = 0 is fine. Call it before opening any file. */
-int rt_preserve_fds_check(int first, int n, struct rt_err *err);
+/* --preserve-fds N: fds first .. first+N-1 of the caller (create and run pass 3)
+ * are relayed to the process's fds 3.. (runtime/preserve.c says how): out[i]
+ * gets the direction of each. At most RT_PRESERVE_FDS_MAX; a closed fd, or one
+ * that cannot be relayed, is refused naming it, what it is and why. Call it
+ * before opening any file. */
+#define RT_PRESERVE_FDS_MAX PROTO_MAX_EXTRA_FDS
+int rt_preserve_fds_classify(int first, int n, struct proto_extra_fd *out, struct rt_err *err);
 
 /* update: refuses what runvm cannot apply, naming it. */
 int rt_resources_check(const struct oci_resources *res, struct rt_err *err);

@@ -475,6 +475,12 @@ int rt_spec_build(const struct rt_spec_in *in, struct proto_spec *s, struct rt_e
 	if (cfg->root.readonly)
 		s->flags |= PROTO_SPEC_ROOT_RO;
 	r = rt_process_build(cfg->process, &s->arena, &s->process, err);
+	if (r == 0 && in->n_extra > PROTO_MAX_EXTRA_FDS)
+		r = rt_err_set(err, E2BIG, "--preserve-fds: more than %d fds", PROTO_MAX_EXTRA_FDS);
+	if (r == 0 && in->n_extra) {
+		s->process.n_extra = in->n_extra;
+		memcpy(s->process.extra, in->extra, in->n_extra * sizeof(*in->extra));
+	}
 	if (r == 0)
 		r = spec_mounts(in, s, err);
 	if (r == 0)

@@ -30,6 +30,10 @@ struct rt_spec_in {
 	uint32_t n_netifs;
 	struct proto_route *routes;
 	uint32_t n_routes;
+	/* --preserve-fds: the process's extra fds (directions; the VMM sets the
+	 * ports). */
+	const struct proto_extra_fd *extra;
+	uint32_t n_extra;
 };
 
 /* Whether a config.json mount is a bind mount (type "bind" or a bind option). */

@@ -76,7 +76,7 @@ int rt_vm_launch(const struct rt_globals *g, struct rt_container *c, const struc
 	rt_net_init(net);
 	r = vm_attach_net(c, cfg, net, err);
 	if (r == 0)
-		r = rt_launch_prepare(c, cfg, rootfs, net, err);
+		r = rt_launch_prepare(c, cfg, rootfs, net, o, err);
 	if (r == 0)
 		r = rt_launch_vmm(g, c, cfg, &f, cpus, mem, net, o, !o->detach, err);
 	/* The VMM has the taps now (or, after a failure, nobody needs them). */

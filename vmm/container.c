@@ -1,11 +1,13 @@
 /* runvm-vmm --container: one container's life in the VMM (see container.h).
  *
  *   setup:   the spec, the console, listeners on "<vsock-uds>_<port>" for the agent
- *            and the init's stdio, the control socket, the VM (vCPUs started last)
+ *            and the init's stdio and extra fds, the control socket, the VM (vCPUs
+ *            started last)
  *   booting: the guest agent connects and says HELLO -> CREATE
  *   created: RESULT ok -> "ok" on the ready fd; the control socket serves
  *   running: after a client's START
- *   exited:  the init's EXIT; stdin stops, stdout/stderr drain to EOF
+ *   exited:  the init's EXIT; input stops, output (stdout, stderr, extra fds)
+ *            drains to EOF
  *   ending:  the agent connection is closed, the guest powers off (or is stopped
  *            after CTR_VM_END_TIMEOUT_S); then the VMM exits as the init did.
  * Everything runs on the one event loop; nothing here blocks on the guest. */
@@ -38,12 +40,6 @@
 
 enum ctr_state { CTR_BOOTING, CTR_CREATING, CTR_CREATED, CTR_RUNNING, CTR_EXITED, CTR_ENDING };
 
-struct ctr_port {
-	int lfd;
-	uint32_t port;
-	char path[108];
-};
-
 struct ctr {
 	const struct ctr_config *cfg;
 	const char *uds;           /* the vsock prefix: guest port P is "<uds>_P" */
@@ -60,6 +56,7 @@ struct ctr {
 	bool agent_eof;
 	uint64_t start_ns;
 	struct relay *in, *out[2]; /* with a terminal: in = pty->guest, out[0] = guest->pty */
+	struct ctr_extras extras;  /* --preserve-fds */
 	unsigned outs_open;        /* output streams not at EOF yet */
 	struct ctl ctl;
 	bool started, paused, vm_done, have_exit;
@@ -192,22 +189,13 @@ static void ctr_init_exited(struct ctr *c, const struct proto_exit *e)
 	/* Nothing more goes in; what comes out is drained to EOF. */
 	relay_destroy(c->in);
 	c->in = NULL;
+	ctr_extras_stop_input(&c->extras);
 	ctr_progress(c);
 }
 
 /* ---- the guest agent --------------------------------------------------------------- */
 
 static void ctr_on_agent(struct ev_loop *loop, int fd, uint32_t events, void *arg);
-
-static void ctr_port_close(struct ctr_port *p, struct ev_loop *loop)
-{
-	if (p->lfd < 0)
-		return;
-	ev_del(loop, p->lfd);
-	close(p->lfd);
-	unlink(p->path);
-	p->lfd = -1;
-}
 
 static void ctr_on_agent_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg)
 {
@@ -421,23 +409,13 @@ static void ctr_on_stdio_accept(struct ev_loop *loop, int lfd, uint32_t events, 
 	ctr_stdio_relays(c, i, fd);
 }
 
-static int ctr_port_listen(struct ctr *c, struct ctr_port *p, uint32_t port, ev_cb cb)
+static void ctr_on_extra_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg)
 {
-	int ret;
+	struct ctr *c = arg;
+	int ret = ctr_extras_accept(&c->extras, loop, lfd, c->have_exit, ctr_out_done, c);
 
-	p->port = port;
-	ret = proto_port_path(p->path, sizeof(p->path), c->uds, port);
-	if (!ret)
-		ret = agent_listen(c->uds, port, &p->lfd);
-	if (!ret) {
-		fcntl(p->lfd, F_SETFL, O_NONBLOCK);
-		ret = ev_add(c->loop, p->lfd, EPOLLIN, cb, c);
-	}
-	if (ret)
-		log_error("listening on %s: %s", p->path,
-			  ret == -EEXIST ? "a file that is not a socket is in the way"
-					 : strerror(-ret));
-	return ret;
+	if (ret && ret != -ENOENT)
+		ctr_fail(c, "--preserve-fds: %s", strerror(-ret));
 }
 
 /* ---- signals --------------------------------------------------------------------------- */
@@ -680,16 +658,6 @@ static int ctr_load_spec(struct ctr *c)
 	return ret;
 }
 
-static bool ctr_is_devnull(int fd)
-{
-	struct stat st, null;
-
-	if (fd < 0)
-		return true;
-	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 &&
-	       S_ISCHR(null.st_mode) && st.st_rdev == null.st_rdev;
-}
-
 /* The spec's stdio: ports of ours for the streams we relay; the terminal's size. */
 static int ctr_stdio_setup(struct ctr *c)
 {
@@ -736,8 +704,11 @@ static int ctr_stdio_setup(struct ctr *c)
 	}
 	for (int i = 0; i < 3 && !ret; i++)
 		if (pr->stdio[i])
-			ret = ctr_port_listen(c, &c->stdio_port[i], pr->stdio[i],
-					      ctr_on_stdio_accept);
+			ret = ctr_port_listen(&c->stdio_port[i], c->loop, c->uds, pr->stdio[i],
+					      ctr_on_stdio_accept, c);
+	if (!ret)
+		ret = ctr_extras_setup(&c->extras, pr, c->loop, c->uds, ctr_on_extra_accept, c,
+				       &c->outs_open);
 	return ret;
 }
 
@@ -769,7 +740,8 @@ static int ctr_setup(struct ctr *c, struct vmm_config *vcfg)
 	}
 	ret = ctr_load_spec(c);
 	if (!ret)
-		ret = ctr_port_listen(c, &c->agent_port, PROTO_CONTROL_PORT, ctr_on_agent_accept);
+		ret = ctr_port_listen(&c->agent_port, c->loop, c->uds, PROTO_CONTROL_PORT,
+				      ctr_on_agent_accept, c);
 	if (!ret)
 		ret = ctr_stdio_setup(c);
 	if (ret)
@@ -804,6 +776,7 @@ static void ctr_teardown(struct ctr *c)
 	relay_destroy(c->in);
 	for (int i = 0; i < 2; i++)
 		relay_destroy(c->out[i]);
+	ctr_extras_fini(&c->extras, c->loop);
 	pconn_fini(&c->agent);
 	ctr_port_close(&c->agent_port, c->loop);
 	for (int i = 0; i < 3; i++)
@@ -848,6 +821,7 @@ int ctr_main(struct vmm_config *vcfg, const struct ctr_config *cfg)
 		c->stdio[i] = cfg->stdio[i]; /* ours from here on */
 	for (int i = 0; i < 3; i++)
 		c->stdio_port[i].lfd = -1;
+	ctr_extras_init(&c->extras, cfg); /* the extra fds are ours from here on */
 	c->ctl.lfd = -1;
 	ret = ctr_setup(c, vcfg);
 	if (ret) {

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/proto.h"
+#include "vmm/relay.h"
 
 struct vmm_config;
 
@@ -31,6 +32,9 @@ struct ctr_config {
 	unsigned create_timeout; /* --create-timeout S */
 	bool no_vm;              /* --no-vm (tests): an agent on the Unix sockets plays the guest */
 	int stdio[3];            /* the container's stdio, moved away from 0/1/2 (-1: closed) */
+	int extra_first;         /* --extra-fds F:N: the process's fds 3.. are our F.. */
+	unsigned n_extra;
+	int extra_closed;        /* the first of them found closed by ctr_prescan, or -1 */
 	int log_err;             /* -errno from opening --log, reported by ctr_main */
 };
 
@@ -68,6 +72,54 @@ int ctr_own_fd(int fd, int mode);
 int ctr_console_setup(int fd, uint16_t *rows, uint16_t *cols);
 /* Writes one line to the ready fd and closes it (*fd = -1). */
 void ctr_ready_write(int *fd, const char *line);
+/* Closed (-1), or the host's /dev/null: the guest opens its own instead. */
+bool ctr_is_devnull(int fd);
+
+/* A listener on "<uds>_<port>", where a guest connection to host port P arrives. */
+struct ctr_port {
+	int lfd;
+	uint32_t port;
+	char path[108];
+};
+
+/* Listens (non-blocking) and registers cb; logs its failure. */
+int ctr_port_listen(struct ctr_port *p, struct ev_loop *loop, const char *uds, uint32_t port,
+		    ev_cb cb, void *arg);
+/* Unregisters, closes and unlinks; nothing when p->lfd < 0. */
+void ctr_port_close(struct ctr_port *p, struct ev_loop *loop);
+
+/* ---- the init's extra fds, --preserve-fds (ctr_extra.c) ----------------------------
+ * Each fd given with --extra-fds is relayed as the spec's process.extra[i] says
+ * (the runtime classified it): IN host -> guest like stdin, OUT guest -> host
+ * like stdout (an output for the exit rule), BOTH a socket both ways over one
+ * stream, each direction's end shutting the other side's write half down. */
+struct ctr_extra {
+	int fd;                     /* ours until handed to the relays, then -1 */
+	uint32_t dir;               /* enum proto_extra_dir */
+	struct ctr_port port;       /* lfd -1 when the guest opens /dev/null */
+	struct relay *in, *out;     /* host -> guest, guest -> host */
+	char name[16];              /* "fd 3", for log lines */
+};
+
+struct ctr_extras {
+	unsigned n;
+	struct ctr_extra v[PROTO_MAX_EXTRA_FDS];
+};
+
+/* Takes cfg's extra fds (every slot gets -1s first, so fini is always safe). */
+void ctr_extras_init(struct ctr_extras *x, const struct ctr_config *cfg);
+/* Fills in pr->extra's ports (CTL_EXTRA_PORT + i, or 0 for /dev/null) and listens
+ * on them; *outs counts the output streams to wait for. 0 or -errno (logged). */
+int ctr_extras_setup(struct ctr_extras *x, struct proto_process *pr, struct ev_loop *loop,
+		     const char *uds, ev_cb on_accept, void *arg, unsigned *outs);
+/* The guest connected on lfd: starts that fd's relays (not the host -> guest one
+ * once no_input: the process is gone); out_done(arg) when an output ends.
+ * 0, -ENOENT when lfd is not ours, or -errno. */
+int ctr_extras_accept(struct ctr_extras *x, struct ev_loop *loop, int lfd, bool no_input,
+		      relay_done_cb out_done, void *arg);
+/* The init exited: nothing more goes in. */
+void ctr_extras_stop_input(struct ctr_extras *x);
+void ctr_extras_fini(struct ctr_extras *x, struct ev_loop *loop);
 
 /* ---- exit (ctr_exit.c): how the VMM ends for an init's exit, as pure logic ---- */
 

@@ -207,9 +207,11 @@ int ctl_req_parse(const struct proto_hdr *h, const uint8_t *p, struct ctl_req *r
 			proto_exec_free(&req->exec);
 			return ctl_req_fail(err, -EINVAL, "exec: process id %u is reserved", id);
 		}
-		/* The ports below belong to the VMM (its agent and the init's stdio). */
-		for (int i = 0; i < 3; i++) {
-			uint32_t port = req->exec.process.stdio[i];
+		/* The ports below belong to the VMM (its agent, the init's stdio and
+		 * extra fds). */
+		for (uint32_t i = 0; i < 3 + req->exec.process.n_extra; i++) {
+			uint32_t port = i < 3 ? req->exec.process.stdio[i]
+					      : req->exec.process.extra[i - 3].port;
 
 			if (port && port < CTL_EXEC_PORT_MIN) {
 				proto_exec_free(&req->exec);

@@ -1,6 +1,7 @@
 /* runvm-vmm --container's host side of stdio: taking fds 0/1/2 over before any
  * message can reach them, preparing the container's stdio fds for the relays,
- * the terminal (a host pty slave), and the ready fd. */
+ * the terminal (a host pty slave), the ready fd, and the listeners the guest's
+ * streams connect to. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/agent_client.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "vmm/container.h"
@@ -20,7 +22,7 @@
 void ctr_config_init(struct ctr_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->ready_fd = c->console_fd = -1;
+	c->ready_fd = c->console_fd = c->extra_closed = -1;
 	c->create_timeout = CTR_CREATE_TIMEOUT_S;
 	for (int i = 0; i < 3; i++)
 		c->stdio[i] = -1;
@@ -77,9 +79,23 @@ static void ctr_take_stdio(struct ctr_config *c)
 		close(log);
 }
 
+/* The extra fds must be checked before fds 0/1/2 are moved: a closed one would
+ * take the place of a moved one and pass for open. Nothing may be logged yet. */
+static void ctr_prescan_extra(struct ctr_config *c, const char *v)
+{
+	unsigned first, n;
+
+	if (!v || sscanf(v, "%u:%u", &first, &n) != 2 || first < 3 || n > PROTO_MAX_EXTRA_FDS ||
+	    first > INT_MAX - PROTO_MAX_EXTRA_FDS)
+		return; /* ctr_parse_option says what is wrong */
+	for (unsigned i = 0; i < n && c->extra_closed < 0; i++)
+		if (fcntl((int)(first + i), F_SETFD, FD_CLOEXEC) < 0)
+			c->extra_closed = (int)(first + i);
+}
+
 bool ctr_prescan(int argc, char **argv, struct ctr_config *c)
 {
-	const char *log = NULL, *ready = NULL;
+	const char *log = NULL, *ready = NULL, *extra = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *name, *eq, *val = NULL;
@@ -100,6 +116,8 @@ bool ctr_prescan(int argc, char **argv, struct ctr_config *c)
 			log = val;
 		else if (!strncmp(name, "ready-fd", 8) && (name[8] == '=' || !name[8]))
 			ready = val;
+		else if (!strncmp(name, "extra-fds", 9) && (name[9] == '=' || !name[9]))
+			extra = val;
 	}
 	if (!c->container)
 		return false;
@@ -107,6 +125,7 @@ bool ctr_prescan(int argc, char **argv, struct ctr_config *c)
 	c->ready_fd = ready ? ctr_fd_arg(ready) : -1;
 	if (c->ready_fd >= 0 && fcntl(c->ready_fd, F_SETFD, FD_CLOEXEC) < 0)
 		c->ready_fd = -1;
+	ctr_prescan_extra(c, extra);
 	ctr_take_stdio(c);
 	ctr_log_name();
 	return true;
@@ -186,6 +205,28 @@ int ctr_console_setup(int fd, uint16_t *rows, uint16_t *cols)
 	return 0;
 }
 
+/* --extra-fds F:N: fds F .. F+N-1 were open (ctr_prescan_extra made them ours
+ * alone, CLOEXEC). */
+static int ctr_parse_extra_fds(struct ctr_config *c, const char *arg)
+{
+	unsigned first, n;
+	int end = 0;
+
+	if (sscanf(arg, "%u:%u%n", &first, &n, &end) != 2 || arg[end] || first < 3 ||
+	    first > INT_MAX - PROTO_MAX_EXTRA_FDS || n > PROTO_MAX_EXTRA_FDS) {
+		log_error("--extra-fds %s: expected FIRST:COUNT, FIRST 3 or more, COUNT at most %d",
+			  arg, PROTO_MAX_EXTRA_FDS);
+		return -EINVAL;
+	}
+	if (c->extra_closed >= (int)first && c->extra_closed < (int)(first + n)) {
+		log_error("--extra-fds %s: fd %d is not open", arg, c->extra_closed);
+		return -EBADF;
+	}
+	c->extra_first = (int)first;
+	c->n_extra = n;
+	return 0;
+}
+
 int ctr_parse_option(struct ctr_config *c, const char *name, const char *arg)
 {
 	char *end;
@@ -213,6 +254,8 @@ int ctr_parse_option(struct ctr_config *c, const char *name, const char *arg)
 		c->ready_fd = (int)v;
 	else if (!strcmp(name, "console-fd") && v >= 3 && v <= INT_MAX)
 		c->console_fd = (int)v;
+	else if (!strcmp(name, "extra-fds"))
+		return ctr_parse_extra_fds(c, arg);
 	else {
 		log_error("--%s %s: %s", name, arg ? arg : "",
 			  strcmp(name, "create-timeout") ? "expected an open fd number, 3 or more"
@@ -224,4 +267,44 @@ int ctr_parse_option(struct ctr_config *c, const char *name, const char *arg)
 		return -EBADF;
 	}
 	return 0;
+}
+
+bool ctr_is_devnull(int fd)
+{
+	struct stat st, null;
+
+	if (fd < 0)
+		return true;
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 &&
+	       S_ISCHR(null.st_mode) && st.st_rdev == null.st_rdev;
+}
+
+int ctr_port_listen(struct ctr_port *p, struct ev_loop *loop, const char *uds, uint32_t port,
+		    ev_cb cb, void *arg)
+{
+	int ret;
+
+	p->port = port;
+	ret = proto_port_path(p->path, sizeof(p->path), uds, port);
+	if (!ret)
+		ret = agent_listen(uds, port, &p->lfd);
+	if (!ret) {
+		fcntl(p->lfd, F_SETFL, O_NONBLOCK);
+		ret = ev_add(loop, p->lfd, EPOLLIN, cb, arg);
+	}
+	if (ret)
+		log_error("listening on %s: %s", p->path,
+			  ret == -EEXIST ? "a file that is not a socket is in the way"
+					 : strerror(-ret));
+	return ret;
+}
+
+void ctr_port_close(struct ctr_port *p, struct ev_loop *loop)
+{
+	if (p->lfd < 0)
+		return;
+	ev_del(loop, p->lfd);
+	close(p->lfd);
+	unlink(p->path);
+	p->lfd = -1;
 }

@@ -72,6 +72,8 @@ static const char vmm_usage[] =
 	"                     guest's pty, made raw and our controlling terminal (window\n"
 	"                     size changes follow). Without: fds 0/1/2 are the container's\n"
 	"                     stdin/stdout/stderr (EOF passed on both ways)\n"
+	"  --extra-fds F:N    fds F..F+N-1 become the container process's fds 3..3+N-1\n"
+	"                     (--preserve-fds), relayed as the spec's process says\n"
 	"  --log FILE         the VMM's own messages, appended (default: dropped); in this\n"
 	"                     mode nothing of the VMM's is ever written to fds 0/1/2\n"
 	"  --create-timeout S give up creating after S seconds (default 60)\n"
@@ -88,7 +90,7 @@ static const char vmm_usage[] =
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_VSOCK, OPT_SERIAL,
        OPT_SHARE, OPT_FS, OPT_VIRTIOFSD, OPT_NET,
        OPT_BOOT_TIME, OPT_PID_FILE, OPT_DEBUG, OPT_PROBE, OPT_VERSION, OPT_HELP,
-       OPT_CTR_FIRST, OPT_CTR_LAST = OPT_CTR_FIRST + 7 };
+       OPT_CTR_FIRST, OPT_CTR_LAST = OPT_CTR_FIRST + 8 };
 
 static const struct option vmm_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -116,6 +118,7 @@ static const struct option vmm_opts[] = {
 	{ "console-fd", required_argument, NULL, OPT_CTR_FIRST + 4 },
 	{ "log", required_argument, NULL, OPT_CTR_FIRST + 5 },
 	{ "create-timeout", required_argument, NULL, OPT_CTR_FIRST + 6 },
+	{ "extra-fds", required_argument, NULL, OPT_CTR_FIRST + 7 },
 	{ "no-vm", no_argument, NULL, OPT_CTR_LAST },
 	{ NULL, 0, NULL, 0 },
 };

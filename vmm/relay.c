@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -92,7 +93,10 @@ static ssize_t relay_write(struct relay *r)
 	ssize_t total = 0;
 
 	while (r->head < r->tail) {
-		ssize_t n = write(r->dst, r->buf + r->head, r->tail - r->head);
+		size_t len = r->tail - r->head;
+		ssize_t n = r->dst_sock ? send(r->dst, r->buf + r->head, len,
+					       MSG_DONTWAIT | MSG_NOSIGNAL)
+					: write(r->dst, r->buf + r->head, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -116,7 +120,8 @@ static bool relay_read(struct relay *r)
 	ssize_t n;
 
 	do
-		n = read(r->src, r->buf + r->tail, RELAY_BUF - r->tail);
+		n = r->src_sock ? recv(r->src, r->buf + r->tail, RELAY_BUF - r->tail, MSG_DONTWAIT)
+				: read(r->src, r->buf + r->tail, RELAY_BUF - r->tail);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		r->tail += (size_t)n;
@@ -183,6 +188,13 @@ static void relay_pump(struct relay *r)
 		relay_update(r);
 }
 
+static bool relay_is_socket(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 static int relay_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -205,9 +217,11 @@ int relay_create(struct relay **out, struct ev_loop *loop, int src, int dst, uns
 			     .name = name, .on_done = on_done, .arg = arg };
 	r->src_poll = relay_pollable(src);
 	r->dst_poll = relay_pollable(dst);
-	if (r->src_poll)
+	r->src_sock = relay_is_socket(src);
+	r->dst_sock = relay_is_socket(dst);
+	if (r->src_poll && !r->src_sock)
 		ret = relay_nonblock(src);
-	if (!ret && r->dst_poll)
+	if (!ret && r->dst_poll && !r->dst_sock)
 		ret = relay_nonblock(dst);
 	if (!ret && (!r->src_poll || !r->dst_poll)) {
 		r->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -1,7 +1,9 @@
 /* Byte relays between the container's host-side stdio and the guest's stdio
  * streams, driven by the event loop: one direction each, a bounded buffer,
  * non-blocking on both ends, so one stalled reader never holds up another
- * stream or the loop.
+ * stream or the loop. A socket end is never switched to O_NONBLOCK (recv and
+ * send with MSG_DONTWAIT instead): its file description may be the caller's too
+ * (--preserve-fds), whose flags are not ours to change.
  *
  * Ends that epoll cannot watch (regular files, /dev/null, /dev/zero) are
  * accepted: such a source is read on a self-kicking eventfd while the buffer has
@@ -30,6 +32,7 @@ struct relay {
 	struct ev_loop *loop;
 	int src, dst, kick;          /* owned; kick: eventfd for a src epoll cannot watch */
 	bool src_poll, dst_poll;     /* epoll can watch them */
+	bool src_sock, dst_sock;     /* sockets: MSG_DONTWAIT, flags left alone */
 	unsigned flags;
 	bool src_eof, done;
 	int err;                     /* first error (-errno) on either end, or 0 */
@@ -41,8 +44,8 @@ struct relay {
 	uint8_t buf[RELAY_BUF];
 };
 
-/* Takes src and dst (both made non-blocking where epoll can watch them); the
- * relay starts moving at once. On failure both fds are closed. */
+/* Takes src and dst (pipes and ttys made non-blocking; see the top); the relay
+ * starts moving at once. On failure both fds are closed. */
 int relay_create(struct relay **out, struct ev_loop *loop, int src, int dst, unsigned flags,
 		 const char *name, relay_done_cb on_done, void *arg);
 /* Stops now, dropping what is buffered: closes both ends, no shutdown, no

@@ -11,7 +11,8 @@
  * --exec CMD (sh -c CMD as an exec process, after start; its exit is printed on
  * stderr as "exec: exit N"), --exec-cmd PROG (PROG itself), --exec-user U:G, --exec-tty, --ps, --signal MS:SIG,
  * --signal-all MS:SIG, --status FILE ("exit N" / "signal N" / "create-error: MSG"),
- * --timing. Spec options: client_spec.c. Exit status: the container's, 125 when
+ * --timing, --extra in|out|both:FD|null (repeatable: the init's next extra fd,
+ * 3 and up, relayed to our FD in that direction, or /dev/null). Spec options: client_spec.c. Exit status: the container's, 125 when
  * it could not run, 124 on timeout. */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,12 +35,15 @@
 
 #define PORT_INIT 1025 /* stdin (or console), stdout, stderr: 1025..1027 */
 #define PORT_EXEC 1035
+#define PORT_EXTRA 1040 /* the init's extra fds: 1040 + i */
 #define EXEC_ID 1
+#define MAX_STREAMS (8 + 2 * PROTO_MAX_EXTRA_FDS)
 
 struct stream {
 	int src, dst;
 	uint32_t port; /* of its vsock stream, for diagnostics */
 	bool src_eof, done, out; /* out: guest -> us */
+	bool end_dst; /* at the end, shut dst down and close it (an extra fd of ours) */
 	size_t head, tail;
 	char buf[65536];
 };
@@ -50,9 +54,10 @@ struct opts {
 	int timeout, signal_ms, signal, signal_all;
 	bool no_stdin, ps, exec_tty, timing;
 	uint16_t resize_rows, resize_cols;
+	int extra_fd[PROTO_MAX_EXTRA_FDS]; /* --extra: our fd for each, -1 for null */
 };
 
-static struct stream streams[8];
+static struct stream streams[MAX_STREAMS];
 static int nstreams;
 static pid_t agent_pid = -1;
 static FILE *status_file;
@@ -146,8 +151,12 @@ static void add_stream(int src, int dst, bool out, uint32_t port)
 
 static void stream_close(struct stream *s)
 {
-	if (!s->out && s->dst >= 0)
+	if ((!s->out || s->end_dst) && s->dst >= 0)
 		shutdown(s->dst, SHUT_WR);
+	if (s->end_dst && !s->done && s->dst >= 0) {
+		close(s->dst);
+		s->dst = -1;
+	}
 	s->done = true;
 	s->head = s->tail = 0;
 }
@@ -259,8 +268,31 @@ static void parse_size(const char *v, uint16_t *rows, uint16_t *cols)
 
 static const char *const session_opts[] = {
 	"--prefix", "--agent", "--status", "--exec", "--exec-cmd", "--exec-user", "--timeout", "--tty",
-	"--resize", "--signal", "--signal-all", NULL,
+	"--resize", "--signal", "--signal-all", "--extra", NULL,
 };
+
+/* --extra DIR:FD or DIR:null: the init's next extra fd. */
+static void parse_extra(struct opts *o, struct proto_process *p, const char *v)
+{
+	static const char *const dirs[] = { [PROTO_EXTRA_IN] = "in", [PROTO_EXTRA_OUT] = "out",
+					    [PROTO_EXTRA_BOTH] = "both" };
+	const char *colon = strchr(v, ':');
+	uint32_t i = p->n_extra, d;
+
+	if (!colon || i == PROTO_MAX_EXTRA_FDS)
+		usage();
+	for (d = PROTO_EXTRA_IN; d <= PROTO_EXTRA_BOTH; d++)
+		if (strlen(dirs[d]) == (size_t)(colon - v) && !strncmp(v, dirs[d], strlen(dirs[d])))
+			break;
+	if (d > PROTO_EXTRA_BOTH)
+		usage();
+	o->extra_fd[i] = strcmp(colon + 1, "null") ? atoi(colon + 1) : -1;
+	/* Ours alone: the agent we start must not hold a copy (no EOF then). */
+	if (o->extra_fd[i] >= 0 && fcntl(o->extra_fd[i], F_SETFD, FD_CLOEXEC))
+		usage();
+	p->extra[i] = (struct proto_extra_fd){ d, o->extra_fd[i] < 0 ? 0 : PORT_EXTRA + i };
+	p->n_extra++;
+}
 
 static void parse_session(struct opts *o, struct proto_process *p, const char *name, const char *v)
 {
@@ -283,6 +315,8 @@ static void parse_session(struct opts *o, struct proto_process *p, const char *n
 		parse_size(v, &p->rows, &p->cols);
 	} else if (!strcmp(name, "--resize"))
 		parse_size(v, &o->resize_rows, &o->resize_cols);
+	else if (!strcmp(name, "--extra"))
+		parse_extra(o, p, v);
 	else if (sscanf(v, "%d:%d", &o->signal_ms, !strcmp(name, "--signal") ? &o->signal
 										: &o->signal_all) != 2)
 		usage();
@@ -492,7 +526,7 @@ static int session(struct agent_conn *c, const struct opts *o, const struct prot
 		ss.exec_done = true;
 	waiting("the session (EXIT and output)");
 	for (;;) {
-		struct pollfd pfd[2 * 8 + 1];
+		struct pollfd pfd[2 * MAX_STREAMS + 1];
 		int np = 2 * nstreams;
 
 		actions(c, o, &ss, t0);
@@ -534,12 +568,36 @@ static int accept_stdio(const struct opts *o, const struct proto_process *p, con
 	return 0;
 }
 
+/* The init's extra fds: IN and OUT one stream each way, BOTH two over one
+ * connection; ours is shut down and closed when its stream ends. */
+static int accept_extras(const struct opts *o, const struct proto_process *p, const int *xl)
+{
+	for (uint32_t i = 0; i < p->n_extra; i++) {
+		int fd = o->extra_fd[i], sfd;
+
+		if (!p->extra[i].port)
+			continue;
+		if ((sfd = accept_port(xl[i], p->extra[i].port, "extra fd")) < 0)
+			return -1;
+		if (p->extra[i].dir != PROTO_EXTRA_OUT)
+			add_stream(p->extra[i].dir == PROTO_EXTRA_BOTH ? dup(fd) : fd, sfd, false,
+				   p->extra[i].port);
+		if (p->extra[i].dir != PROTO_EXTRA_IN) {
+			add_stream(p->extra[i].dir == PROTO_EXTRA_BOTH ? dup(sfd) : sfd, fd, true,
+				   p->extra[i].port);
+			streams[nstreams - 1].end_dst = true;
+		}
+	}
+	return 0;
+}
+
 /* Listens, starts the agent, creates and starts the container. The init's stdio
  * listeners are in lfd[], the exec's in exec_lfd[]. */
 static int setup(struct agent_conn *c, const struct opts *o, const struct proto_spec *s,
 		 int exec_lfd[3])
 {
 	int ctl_l = listen_port(o->prefix, PROTO_CONTROL_PORT), lfd[3] = { -1, -1, -1 }, fd;
+	int xl[PROTO_MAX_EXTRA_FDS];
 	struct proto_result res;
 	uint64_t t0 = now_ms();
 	int ret;
@@ -550,6 +608,9 @@ static int setup(struct agent_conn *c, const struct opts *o, const struct proto_
 		if (o->exec && i < (o->exec_tty ? 1 : 3))
 			exec_lfd[i] = listen_port(o->prefix, PORT_EXEC + (uint32_t)i);
 	}
+	for (uint32_t i = 0; i < s->process.n_extra; i++)
+		xl[i] = s->process.extra[i].port ? listen_port(o->prefix, s->process.extra[i].port)
+						 : -1;
 	if (o->agent)
 		spawn_agent(o->agent, o->prefix);
 	fd = accept_port(ctl_l, PROTO_CONTROL_PORT, "control");
@@ -574,7 +635,7 @@ static int setup(struct agent_conn *c, const struct opts *o, const struct proto_
 	if (o->timing)
 		fprintf(stderr, "timing: created %llu ms after the agent started, guest uptime %.3f ms\n",
 			(unsigned long long)(now_ms() - t0), (double)res.uptime_ns / 1e6);
-	if (accept_stdio(o, &s->process, lfd))
+	if (accept_stdio(o, &s->process, lfd) || accept_extras(o, &s->process, xl))
 		return -1;
 	waiting("the START result");
 	c->timeout_ms = left_ms();

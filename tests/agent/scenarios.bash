@@ -183,6 +183,66 @@ if sel "exec"; then
 	want "exec: a missing executable, runc's wording"
 fi
 
+# --preserve-fds as the guest sees it (three groups of at most three runs each, for
+# tests/bats/agent.bats; "extra fds" selects them all).
+if sel "extra fds: pipes"; then
+	# fd 3 read from the host up to EOF, fd 4 written to the host.
+	printf 'line1\nline2\n' >"$T/xin"
+	X3=$T/xin X4=$T/xout run --extra in:3 --extra out:4 -- sh -c 'cat <&3 >&4; echo after-eof'
+	[ "$rc" = 0 ] && has after-eof "$T/out" && [ "$(cat "$T/xout")" = "$(printf 'line1\nline2')" ]
+	want "extra fds: fd 3 is read to EOF, fd 4 reaches the host"
+
+	# fd 4's EOF reaches the host when the process closes it, before it exits:
+	# the host answers on fd 3 only once it has seen that EOF.
+	rm -f "$T/f3" "$T/f4" "$T/xout"
+	mkfifo "$T/f3" "$T/f4"
+	(cat "$T/f4" >"$T/xout"; echo saw-eof >"$T/f3") &
+	X3=$T/f3 X4=$T/f4 run --extra in:3 --extra out:4 -- sh -c 'echo x >&4; exec 4>&-; head -n1 <&3'
+	wait $!
+	[ "$rc" = 0 ] && [ "$(cat "$T/out")" = saw-eof ] && [ "$(cat "$T/xout")" = x ]
+	want "extra fds: the process closing fd 4 is EOF on the host while it runs"
+	rm -f "$T/f3" "$T/f4"
+fi
+
+if sel "extra fds: sockets"; then
+	# A socket: both ways on one fd, the host's shutdown is the process's EOF and
+	# the process still writes after it; its exit is the host's EOF.
+	echo ping >"$T/ping"
+	WRAP=("$build/tests/fdpeer" --in "$T/ping" --out "$T/sock" --)
+	run --extra both:3 -- sh -c 'read l <&3; echo "got $l" >&3; cat <&3 >/dev/null; echo eof >&3'
+	WRAP=()
+	[ "$rc" = 0 ] && [ "$(cat "$T/sock")" = "$(printf 'got ping\neof')" ]
+	want "extra fds: a socket carries data both ways, shutdowns each way"
+
+	WRAP=("$build/tests/fdpeer" --tcp --hold --out "$T/sock" --)
+	run --extra both:3 -- sh -c 'echo hi >&3; exec 3>&-; sleep 1; echo done'
+	WRAP=()
+	[ "$rc" = 0 ] && [ "$(cat "$T/sock")" = hi ] && has done "$T/out"
+	want "extra fds: a TCP socket; the process's close is the host's EOF"
+fi
+
+if sel "extra fds: fds"; then
+	run --extra in:null --extra out:null -- \
+		sh -c 'cat <&3; echo x >&4 && echo wrote; { echo y >&3; } 2>/dev/null || echo read-only'
+	[ "$rc" = 0 ] && [ "$(tr '\n' ' ' <"$T/out")" = "wrote read-only " ]
+	want "extra fds: /dev/null in the direction asked"
+
+	set -- $(for i in $(seq 16); do echo --extra in:null; done)
+	# The shell's own fds (cd resolves /proc/self before ls runs).
+	run "$@" -- sh -c 'cd /proc/self/fd && ls | sort -n | tr "\n" " "'
+	[ "$rc" = 0 ] && [ "$(cat "$T/out")" = "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 " ]
+	want "extra fds: 16 of them are fds 3-18, and nothing else of the agent's is open"
+	echo "# the process's fds: $(cat "$T/out")"
+
+	# (Asked of the hook's shell itself: a listing would show the lister's own fds.)
+	run --extra in:null --extra out:null \
+		--hook '0:if [ -e /proc/$$/fd/3 ] || [ -e /proc/$$/fd/4 ]; then echo hook-has; else echo hook-not; fi >/tmp/hook-fds' -- \
+		sh -c 'cat /tmp/hook-fds; [ -e /proc/$$/fd/3 ] && [ -e /proc/$$/fd/4 ] && echo process-has'
+	[ "$rc" = 0 ] && [ "$(tr "\n" " " <"$T/out")" = "hook-not process-has " ]
+	want "extra fds: a startContainer hook does not inherit them, the process does"
+	set --
+fi
+
 if sel "startContainer"; then
 	# $R is the rootfs on this machine only without a VM.
 	host_sees() { [ -n "$vm" ] || [ -s "$R/tmp/$1" ]; }

@@ -32,6 +32,9 @@ vm_scenario() {
 @test "guest-init: user 1000:1000 with additional groups" { vm_scenario "user"; }
 @test "guest-init: umask, cwd, env, HOME" { vm_scenario "umask"; }
 @test "guest-init: rlimit" { vm_scenario "rlimit"; }
+@test "guest-init: extra fds (--preserve-fds): pipes in and out, EOF both ways" { vm_scenario "extra fds: pipes"; }
+@test "guest-init: extra fds (--preserve-fds): AF_UNIX and TCP sockets both ways" { vm_scenario "extra fds: sockets"; }
+@test "guest-init: extra fds (--preserve-fds): /dev/null, 16 fds, not in the hooks" { vm_scenario "extra fds: fds"; }
 @test "guest-init: capabilities (all five sets)" { vm_scenario "capabilities"; }
 @test "guest-init: noNewPrivileges" { vm_scenario "noNewPrivileges"; }
 @test "guest-init: seccomp, argument conditions included" { vm_scenario "seccomp"; }

@@ -278,3 +278,58 @@ start_agent() {
 	[ -z "$output" ]
 	[[ "$(cat "$T/ready")" == error:* ]]
 }
+
+# --preserve-fds as the VMM relays them (the runtime's classification is in the spec).
+@test "container (no VM): --extra-fds: a pipe in to EOF, a pipe out, a socket both ways" {
+	need_agent
+	"$B/tests/mkspec" -o "$T/spec" --rootfs "$ROOTFS" --extra in --extra out --extra both -- \
+		sh -c 'cat <&3 >&4; read l <&5; echo "got $l" >&5; cat <&5 >/dev/null; echo eof >&5'
+	echo ping >"$T/ping"
+	"$B/tests/fdpeer" --fd 7 --in "$T/ping" --out "$T/sock" -- \
+		"$VMM" --container --no-vm --spec "$T/spec" --vsock-uds "$T/v.sock" --ctl "$CTL" \
+		--ready-fd 3 --log "$T/vmm.log" --debug --extra-fds 5:3 3>"$T/ready" </dev/null \
+		>"$T/out" 2>"$T/err" 5< <(printf 'one\n'; sleep 1; printf 'two\n') 6>"$T/xout" &
+	PID=$!
+	start_agent
+	wait_ready
+	[ "$(cat "$T/ready")" = ok ]
+	ctl start
+	finish_ctr
+	[ "$rc" -eq 0 ]
+	[ "$(cat "$T/xout")" = "$(printf 'one\ntwo')" ]
+	[ "$(cat "$T/sock")" = "$(printf 'got ping\neof')" ]
+	[ ! -s "$T/err" ] && [ ! -s "$T/out" ]
+	# Every listener is gone.
+	[ -z "$(ls "$T" | grep '^v.sock_')" ]
+}
+
+@test "container (no VM): --extra-fds: the process's output on an extra fd is all there at the VMM's exit" {
+	need_agent
+	head -c 4M /dev/urandom >"$T/data"
+	"$B/tests/mkspec" -o "$T/spec" --rootfs "$ROOTFS" --extra out -- sh -c 'cat /data >&3'
+	cp "$T/data" "$ROOTFS/data"
+	"$VMM" --container --no-vm --spec "$T/spec" --vsock-uds "$T/v.sock" --ctl "$CTL" \
+		--ready-fd 3 --log "$T/vmm.log" --extra-fds 5:1 3>"$T/ready" </dev/null \
+		>"$T/out" 2>"$T/err" 5>"$T/xout" &
+	PID=$!
+	start_agent
+	wait_ready
+	ctl start
+	finish_ctr
+	rm -f "$ROOTFS/data"
+	[ "$rc" -eq 0 ]
+	cmp "$T/data" "$T/xout"
+}
+
+@test "container (no VM): --extra-fds that do not match the spec, or are not open, fail creation" {
+	"$B/tests/mkspec" -o "$T/spec" --rootfs "$ROOTFS" --extra in -- true
+	run "$VMM" --container --no-vm --spec "$T/spec" --vsock-uds "$T/v.sock" --ctl "$CTL" \
+		--ready-fd 3 --extra-fds 5:2 3>"$T/ready" 5</dev/null 6</dev/null
+	[ "$status" -eq 1 ]
+	[[ "$(cat "$T/ready")" == "error: --extra-fds gives 2 fds, the spec's process has 1" ]]
+	run "$VMM" --container --no-vm --spec "$T/spec" --vsock-uds "$T/v.sock" --ctl "$CTL" \
+		--ready-fd 3 --extra-fds 5:1 3>"$T/ready" 5<&-
+	[ "$status" -eq 2 ]
+	[[ "$(cat "$T/ready")" == "error: --extra-fds 5:1: fd 5 is not open" ]]
+	[ ! -e "$CTL" ] && [ -z "$(ls "$T" | grep '^v.sock')" ]
+}

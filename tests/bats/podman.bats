@@ -122,3 +122,13 @@ setup() {
 	[[ "$output" == *"hello from the host at $gw"* ]]
 	[[ "$output" == *"eth0"*"inet "* ]]
 }
+
+@test "podman run --preserve-fds 1: a file read as fd 3, through conmon" {
+	printf 'through conmon\n' >"$BATS_TEST_TMPDIR/in"
+	run bash -c "exec podman --runtime '$RUNVM' --cgroup-manager cgroupfs --events-backend file \
+		--storage-driver overlay run --rm --network none --preserve-fds 1 '$IMAGE' \
+		sh -c 'cat <&3; echo end' 3<'$BATS_TEST_TMPDIR/in'"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'through conmon\nend' ]
+}

@@ -365,29 +365,53 @@ no_state_left() {
 	[[ "$output" == *"resources.memory.limit: expected an integer"* ]]
 }
 
-@test "--preserve-fds N > 0 is refused naming the fd; 0 is accepted; nothing is left behind" {
+@test "--preserve-fds: what cannot be relayed is refused naming the fd and why; nothing is left behind" {
 	good_config
-	echo data >"$BATS_TEST_TMPDIR/f"
-	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 1 --bundle '$BUNDLE' p1 3<'$BATS_TEST_TMPDIR/f'"
+	FDPEER=$B/tests/fdpeer
+	# Socket activation's listening socket.
+	run "$FDPEER" --listen --fd 3 -- "$RUNVM" --root "$RROOT" create --preserve-fds 1 --bundle "$BUNDLE" p1
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"--preserve-fds 1: fd 3 (a regular file) cannot be passed into the container"* ]]
+	[[ "$output" == *"--preserve-fds 1: fd 3 (a listening socket) cannot be relayed into the container: accepting connections (socket activation) cannot be relayed"* ]]
 	no_state_left p1
-	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 2 --bundle '$BUNDLE' p2 3< <(echo x) 4<&-"
+	run "$FDPEER" --dgram --fd 3 -- "$RUNVM" --root "$RROOT" run --preserve-fds 1 --bundle "$BUNDLE" p2
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"fd 3 (a pipe) cannot be passed into the container"* ]]
+	[[ "$output" == *"fd 3 (a datagram socket) cannot be relayed into the container: a relay is a byte stream and would lose its message boundaries"* ]]
 	no_state_left p2
-	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 1 --bundle '$BUNDLE' p3 3<&-"
+	# fd 3 would do; fd 4, a file opened read-write, would not.
+	echo data >"$BATS_TEST_TMPDIR/f"
+	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 2 --bundle '$BUNDLE' p3 3< <(echo x) 4<>'$BATS_TEST_TMPDIR/f'"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 2: fd 4 (a regular file opened read-write) cannot be relayed into the container: a relay carries a stream one way or the other"* ]]
+	no_state_left p3
+	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 1 --bundle '$BUNDLE' p4 3</ 2>&1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"fd 3 (a directory) cannot be relayed"* ]]
+	no_state_left p4
+}
+
+@test "--preserve-fds: a closed fd and N over 16 are refused; exec refuses it; 0 is accepted" {
+	good_config
+	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 1 --bundle '$BUNDLE' p1 3<&-"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"--preserve-fds 1: fd 3 is not open"* ]]
+	no_state_left p1
+	run bash -c "'$RUNVM' --root '$RROOT' run --preserve-fds 2 --bundle '$BUNDLE' p2 3</dev/null 4<&-"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 2: fd 4 is not open"* ]]
+	no_state_left p2
+	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 17 --bundle '$BUNDLE' p3"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 17: runvm relays at most 16 fds (3 to 18)"* ]]
 	no_state_left p3
 	start_sleeper
 	fake_container s3 running "$SLEEPER"
-	run bash -c "'$RUNVM' --root '$RROOT' exec --preserve-fds 1 s3 true 3<'$BATS_TEST_TMPDIR/f'"
+	run bash -c "'$RUNVM' --root '$RROOT' exec --preserve-fds 1 s3 true 3</dev/null"
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"exec: --preserve-fds 1: fd 3 (a regular file) cannot be passed into the container"* ]]
+	[[ "$output" == *"exec: --preserve-fds 1: not supported by runvm's exec (create and run relay extra fds)"* ]]
 	# 0 passes the check: this create goes on to fail on its missing bundle.
 	run bash -c "'$RUNVM' --root '$RROOT' create --preserve-fds 0 --bundle /nonexistent p4 3<&-"
 	echo "$output"

@@ -500,3 +500,85 @@ wait_status() { # ID STATUS: waits up to 60 s for the state to say STATUS
 	rv delete --force u1
 	assert_clean u1
 }
+
+# ---- --preserve-fds: the caller's fds 3.. relayed into the container ----------------
+
+@test "--preserve-fds 1: a pipe's read end is fd 3: cat <&3 gets the data, then EOF" {
+	b=$(bundle b sh -c 'cat <&3; echo after-eof')
+	run bash -c "exec '$RUNVM' --root '$R' run --preserve-fds 1 --bundle '$b' pf1 \
+		3< <(printf 'one\n'; sleep 2; printf 'two\n')"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'one\ntwo\nafter-eof' ]
+	assert_clean pf1
+}
+
+@test "--preserve-fds 2 through create and start: fd 3 a pipe in, fd 4 a pipe out, whose EOF comes when the process closes it" {
+	local d=$BATS_TEST_TMPDIR
+	b=$(bundle b sh -c 'cat <&3 >&4; echo x >&4; exec 4>&-; exec sleep 1000')
+	printf 'in-data\n' >"$d/in"
+	mkfifo "$d/f4"
+	(cat "$d/f4" >"$d/got"; touch "$d/eof") &
+	# As conmon does: create returns, the VMM alone holds the fds from then on.
+	rvd create --preserve-fds 2 --bundle "$b" pf2 3<"$d/in" 4>"$d/f4"
+	rv start pf2
+	for _ in $(seq 1200); do [ -e "$d/eof" ] && break; sleep 0.1; done
+	[ -e "$d/eof" ]
+	[ "$(cat "$d/got")" = $'in-data\nx' ]
+	# The process is still there: the EOF was its close, not its end.
+	[ "$(rv state pf2 | jq -r .status)" = running ]
+	rv kill pf2 KILL
+	wait_status pf2 stopped
+	rv delete pf2
+	assert_clean pf2
+	[ ! -s "$d/out" ] && [ ! -s "$d/err" ]
+}
+
+@test "--preserve-fds 1: a socket as fd 3 carries data both ways, each shutdown passed on (AF_UNIX, TCP)" {
+	local d=$BATS_TEST_TMPDIR
+	b=$(bundle b sh -c 'read l <&3; echo "got $l" >&3; cat <&3 >/dev/null; echo eof >&3')
+	echo ping >"$d/ping"
+	run "$B/tests/fdpeer" --in "$d/ping" --out "$d/sock" -- \
+		"$RUNVM" --root "$R" run --preserve-fds 1 --bundle "$b" pf3
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$d/sock")" = $'got ping\neof' ]
+	assert_clean pf3
+	# The peer keeps its side open: the EOF it reads is the process's.
+	b2=$(bundle b2 sh -c 'echo over-tcp >&3; exec 3>&-; echo closed')
+	run "$B/tests/fdpeer" --tcp --hold --out "$d/tcp" -- \
+		"$RUNVM" --root "$R" run --preserve-fds 1 --bundle "$b2" pf4
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = closed ]
+	[ "$(cat "$d/tcp")" = over-tcp ]
+	assert_clean pf4
+}
+
+@test "--preserve-fds 3: a log file appended to, a file read in, /dev/null" {
+	local d=$BATS_TEST_TMPDIR
+	b=$(bundle b sh -c 'cat <&4 >&3; echo appended >&3; echo gone >&5 && echo null-ok')
+	echo "first line" >"$d/log"
+	printf 'from a file\n' >"$d/in"
+	run bash -c "exec '$RUNVM' --root '$R' run --preserve-fds 3 --bundle '$b' pf5 \
+		3>>'$d/log' 4<'$d/in' 5>/dev/null"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = null-ok ]
+	[ "$(cat "$d/log")" = $'first line\nfrom a file\nappended' ]
+	assert_clean pf5
+}
+
+@test "--preserve-fds: a listening socket is refused naming the fd; nothing is left behind" {
+	b=$(bundle b true)
+	run "$B/tests/fdpeer" --listen --fd 4 -- "$RUNVM" --root "$R" create --preserve-fds 2 \
+		--bundle "$b" pf6 3</dev/null
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 2: fd 4 (a listening socket) cannot be relayed into the container"* ]]
+	assert_clean pf6
+	run bash -c "exec '$RUNVM' --root '$R' run --preserve-fds 1 --bundle '$b' pf7 3<&-"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 1: fd 3 is not open"* ]]
+	assert_clean pf7
+}

@@ -39,7 +39,9 @@ static const char usage[] =
 	"                       pid,uts,ipc,network; \"none\" for none)\n"
 	"  --no-mounts          none of the default mounts\n"
 	"  --mount SRC:DST:TYPE[:OPT,OPT...]   one more mount (repeatable)\n"
-	"  --cgroup KEY=VALUE   a cgroup v2 file in the container's cgroup (repeatable)\n";
+	"  --cgroup KEY=VALUE   a cgroup v2 file in the container's cgroup (repeatable)\n"
+	"  --extra in|out|both  the process's next extra fd, 3 and up (repeatable; the\n"
+	"                       VMM's --extra-fds gives the fds and chooses the ports)\n";
 
 static const char *env[MAX_LIST] = {
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"
@@ -132,6 +134,13 @@ static int option(struct proto_spec *s, const char *name, char *v)
 
 		*eq = 0;
 		cgroup[n_cgroup++] = (struct proto_kv){ v, eq + 1 };
+	} else if (!strcmp(name, "--extra") && p->n_extra < PROTO_MAX_EXTRA_FDS) {
+		uint32_t d = !strcmp(v, "in") ? PROTO_EXTRA_IN : !strcmp(v, "out") ? PROTO_EXTRA_OUT
+			     : !strcmp(v, "both") ? PROTO_EXTRA_BOTH : 0;
+
+		if (!d)
+			return -EINVAL;
+		p->extra[p->n_extra++].dir = d;
 	} else
 		return -EINVAL;
 	return 0;

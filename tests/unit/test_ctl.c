@@ -172,6 +172,16 @@ static void test_requests(void)
 	proto_enc_exec(&b, 6, &e);
 	is_int(parse(&b, &q, &err), -EINVAL, "EXEC naming the init's stdout port refused");
 	e.process.stdio[1] = e.process.stdio[2] = 0;
+	e.process.n_extra = 2;
+	e.process.extra[0] = (struct proto_extra_fd){ PROTO_EXTRA_IN, 0 };
+	e.process.extra[1] = (struct proto_extra_fd){ PROTO_EXTRA_OUT, CTL_EXTRA_PORT + 1 };
+	proto_enc_exec(&b, 6, &e);
+	is_int(parse(&b, &q, &err), -EINVAL, "EXEC naming a port of the init's extra fds refused");
+	e.process.extra[1].port = CTL_EXEC_PORT_MIN + 7;
+	proto_enc_exec(&b, 6, &e);
+	is_int(parse(&b, &q, &err), 0, "EXEC with extra fds on ports of its own (and /dev/null)");
+	proto_exec_free(&q.exec);
+	e.process.n_extra = 0;
 	e.proc_id = 5;
 	proto_enc_exec(&b, 6, &e);
 	is_int(parse(&b, &q, &err), -EINVAL, "EXEC of a reserved process id refused");

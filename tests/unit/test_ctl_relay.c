@@ -1,7 +1,8 @@
 /* The container VMM's stdio relays (vmm/relay.c) on a real event loop: a file as
  * the source (epoll cannot watch it) with EOF passed on as a shutdown, /dev/null
  * as the destination, a reader that went away (EPIPE), a stalled reader that
- * does not hold up another stream, and a tty hangup (EIO) as EOF. */
+ * does not hold up another stream, a tty hangup (EIO) as EOF, and a blocking
+ * socket of the caller's (--preserve-fds) used without touching its flags. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -184,6 +185,40 @@ static void test_tty_hangup(void)
 	ev_destroy(loop);
 }
 
+/* The socket is the caller's too: it stays blocking, and the relay still never
+ * blocks the loop on it (its reader reads nothing here). */
+static void test_socket_flags_kept(void)
+{
+	struct ev_loop *loop = ev_create();
+	struct relay *stuck = NULL, *flows = NULL;
+	struct sink s = { 0 };
+	pthread_t t1, t2;
+	int a[2], sv[2], q[2], b[2];
+
+	pipe2(a, O_CLOEXEC);
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv); /* blocking, nobody reads sv[1] */
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, b);
+	pipe2(q, O_CLOEXEC);
+	pthread_create(&t1, NULL, source_thread, (void *)(intptr_t)a[1]);
+	pthread_create(&t2, NULL, source_thread, (void *)(intptr_t)b[1]);
+	s.fd = q[0];
+	pthread_create(&s.t, NULL, sink_thread, &s);
+	is_int(relay_create(&stuck, loop, a[0], sv[0], RELAY_SHUT_DST, "fd 3", NULL, NULL), 0,
+	       "relay into the caller's blocking socket");
+	ok(!(fcntl(sv[0], F_GETFL) & O_NONBLOCK), "its flags are left alone (still blocking)");
+	relay_create(&flows, loop, b[0], q[1], 0, "stdout", on_done_stop, loop);
+	is_int(ev_run(loop), 0, "another stream finishes while that socket's reader reads nothing");
+	pthread_join(s.t, NULL);
+	ok(s.got == DATA && s.same && !stuck->done, "all of the other's data, the stuck one waits");
+	ok(!(fcntl(sv[0], F_GETFL) & O_NONBLOCK), "and the socket is still blocking");
+	relay_destroy(stuck);
+	relay_destroy(flows);
+	pthread_join(t2, NULL);
+	close(sv[1]); /* the pipe's reader is closed: t1's last write fails */
+	pthread_join(t1, NULL);
+	ev_destroy(loop);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -195,6 +230,7 @@ int main(void)
 	test_reader_gone();
 	test_stall_independent();
 	test_tty_hangup();
+	test_socket_flags_kept();
 	free(data);
 	return tap_done();
 }

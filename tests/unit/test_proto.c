@@ -75,6 +75,10 @@ static void fill_process(struct proto_process *p)
 	p->stdio[0] = 1025;
 	p->stdio[1] = 1026;
 	p->stdio[2] = 0;
+	p->n_extra = 3;
+	p->extra[0] = (struct proto_extra_fd){ PROTO_EXTRA_IN, 1040 };
+	p->extra[1] = (struct proto_extra_fd){ PROTO_EXTRA_OUT, 1041 };
+	p->extra[2] = (struct proto_extra_fd){ PROTO_EXTRA_BOTH, 0 };
 }
 
 static void fill_spec(struct proto_spec *s)
@@ -125,7 +129,8 @@ static int process_eq(const struct proto_process *a, const struct proto_process 
 		 a->umask == b->umask && a->n_gids == b->n_gids &&
 		 !memcmp(a->caps, b->caps, sizeof(a->caps)) && a->n_rlimits == b->n_rlimits &&
 		 a->oom_score_adj == b->oom_score_adj && a->rows == b->rows && a->cols == b->cols &&
-		 !memcmp(a->stdio, b->stdio, sizeof(a->stdio));
+		 !memcmp(a->stdio, b->stdio, sizeof(a->stdio)) && a->n_extra == b->n_extra &&
+		 !memcmp(a->extra, b->extra, a->n_extra * sizeof(a->extra[0]));
 
 	for (uint32_t i = 0; eq && i < a->n_gids; i++)
 		eq = a->gids[i] == b->gids[i];
@@ -483,6 +488,65 @@ static void test_exec(void)
 	proto_buf_fini(&b);
 }
 
+/* --preserve-fds: the extra fds are the tail of a process, so of an EXEC. */
+static void test_extra_fds(void)
+{
+	struct proto_exec e = { .proc_id = 5 }, d;
+	struct proto_buf b;
+	uint32_t len, n;
+	uint8_t *p;
+
+	memset(&e.process, 0, sizeof(e.process));
+	e.process.n_extra = PROTO_MAX_EXTRA_FDS;
+	for (uint32_t i = 0; i < PROTO_MAX_EXTRA_FDS; i++)
+		e.process.extra[i] = (struct proto_extra_fd){ PROTO_EXTRA_IN + i % 3, 1040 + i };
+	proto_buf_init(&b);
+	is_int(proto_enc_exec(&b, 1, &e), 0, "PROTO_MAX_EXTRA_FDS extra fds encode");
+	p = (uint8_t *)framed(&b, PROTO_EXEC, 1, &len);
+	ok(!proto_dec_exec(p, len, &d) && d.process.n_extra == PROTO_MAX_EXTRA_FDS &&
+		   d.process.extra[15].dir == PROTO_EXTRA_IN &&
+		   d.process.extra[15].port == 1055 && d.process.extra[1].dir == PROTO_EXTRA_OUT,
+	   "and decode: every direction and port in order");
+	proto_exec_free(&d);
+	proto_buf_fini(&b);
+
+	e.process.n_extra = PROTO_MAX_EXTRA_FDS + 1;
+	proto_buf_init(&b);
+	is_int(proto_enc_exec(&b, 1, &e), -E2BIG, "the encoder refuses more than PROTO_MAX_EXTRA_FDS");
+	is_int(b.len, 0, "and leaves no message behind");
+	e.process.n_extra = 2;
+	e.process.extra[1].dir = 0;
+	is_int(proto_enc_exec(&b, 1, &e), -EINVAL, "the encoder refuses direction 0");
+	e.process.extra[1].dir = PROTO_EXTRA_BOTH + 1;
+	is_int(proto_enc_exec(&b, 1, &e), -EINVAL, "the encoder refuses an unknown direction");
+	e.process.extra[1].dir = PROTO_EXTRA_OUT;
+	is_int(proto_enc_exec(&b, 1, &e), 0, "two extra fds encode");
+	p = (uint8_t *)framed(&b, PROTO_EXEC, 1, &len);
+	/* The tail: u32 count, then (dir, port) twice. */
+	n = len - 4 - 2 * 8;
+	ok(p[n] == 2 && p[n + 4] == PROTO_EXTRA_IN && p[n + 12] == PROTO_EXTRA_OUT,
+	   "the count and the directions are where the format says");
+	p[n] = PROTO_MAX_EXTRA_FDS + 1;
+	is_int(proto_dec_exec(p, len, &d), -E2BIG, "the decoder refuses a count over the bound");
+	proto_exec_free(&d);
+	p[n] = 3;
+	is_int(proto_dec_exec(p, len, &d), -EBADMSG, "a count the message cannot hold is refused");
+	proto_exec_free(&d);
+	p[n] = 2;
+	p[n + 12] = PROTO_EXTRA_BOTH + 1;
+	is_int(proto_dec_exec(p, len, &d), -EINVAL, "the decoder refuses an unknown direction");
+	ok(d.process.n_extra == 0, "and leaves no extra fds behind");
+	proto_exec_free(&d);
+	p[n + 12] = 0;
+	is_int(proto_dec_exec(p, len, &d), -EINVAL, "the decoder refuses direction 0");
+	proto_exec_free(&d);
+	p[n + 12] = PROTO_EXTRA_BOTH;
+	ok(!proto_dec_exec(p, len, &d) && d.process.extra[1].dir == PROTO_EXTRA_BOTH,
+	   "the patched message is fine again with a valid direction");
+	proto_exec_free(&d);
+	proto_buf_fini(&b);
+}
+
 /* Payloads built by hand, to reach what no encoder produces. */
 static void test_oversized(void)
 {
@@ -795,6 +859,7 @@ int main(void)
 	test_bad_small();
 	test_spec();
 	test_exec();
+	test_extra_fds();
 	test_hooks();
 	test_hooks_decoder();
 	test_net();

@@ -1,9 +1,14 @@
 /* Unit tests for the runvm CLI's parsing: container IDs, signals, global options
- * in both spellings, command arguments, byte sizes, and the log line formats. */
+ * in both spellings, command arguments, byte sizes, the log line formats, and
+ * what --preserve-fds makes of each kind of fd. */
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -281,32 +286,145 @@ static void test_log_lines(void)
 	   "short buffer refused");
 }
 
-/* The fds are put high, out of the way of the harness's own. */
+/* --preserve-fds: what each kind of fd becomes. The fds are put high (BASE..),
+ * out of the way of the harness's own. */
+#define BASE 200
+
+/* Moves fd to BASE + i (closing fd); false if that failed. */
+static bool place(int fd, int i)
+{
+	bool ok_ = fd >= 0 && dup2(fd, BASE + i) == BASE + i;
+
+	if (fd >= 0)
+		close(fd);
+	return ok_;
+}
+
+static int classify_one(int fd, uint32_t *dir, struct rt_err *err)
+{
+	struct proto_extra_fd x[1] = { { 0, 0 } };
+	int r;
+
+	if (!place(fd, 0))
+		return -1000;
+	r = rt_preserve_fds_classify(BASE, 1, x, err);
+	*dir = x[0].dir;
+	close(BASE);
+	return r;
+}
+
+static int tcp_listener(struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	*a = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (l < 0 || bind(l, (struct sockaddr *)a, sizeof(*a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)a, &len))
+		return -1;
+	return l;
+}
+
+static void test_preserve_streams(void)
+{
+	struct rt_err err = { 0 };
+	struct sockaddr_in a;
+	uint32_t dir = 0;
+	int p[2], sv[2], l, c;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		ok(0, "pipe");
+		return;
+	}
+	is_int(classify_one(p[0], &dir, &err), 0, "a pipe's read end is relayed");
+	is_int(dir, PROTO_EXTRA_IN, "into the process");
+	is_int(classify_one(p[1], &dir, &err), 0, "a pipe's write end is relayed");
+	is_int(dir, PROTO_EXTRA_OUT, "out of the process");
+	classify_one(open("/etc/passwd", O_RDONLY | O_CLOEXEC), &dir, &err);
+	is_int(dir, PROTO_EXTRA_IN, "a file opened read-only: its content goes in");
+	classify_one(open("/dev/null", O_WRONLY | O_CLOEXEC), &dir, &err);
+	is_int(dir, PROTO_EXTRA_OUT, "/dev/null write-only: out");
+	classify_one(open("/dev/null", O_RDWR | O_CLOEXEC), &dir, &err);
+	is_int(dir, PROTO_EXTRA_BOTH, "/dev/null read-write: both (the guest's own /dev/null)");
+	classify_one(open("/dev/zero", O_RDONLY | O_CLOEXEC), &dir, &err);
+	is_int(dir, PROTO_EXTRA_IN, "a character device read-only: in");
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+	close(sv[1]);
+	is_int(classify_one(sv[0], &dir, &err), 0, "a connected AF_UNIX stream socket (its peer gone)");
+	is_int(dir, PROTO_EXTRA_BOTH, "both ways");
+	l = tcp_listener(&a);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok(l >= 0 && c >= 0 && !connect(c, (struct sockaddr *)&a, sizeof(a)), "a TCP connection");
+	is_int(classify_one(c, &dir, &err), 0, "a connected TCP socket is relayed");
+	is_int(dir, PROTO_EXTRA_BOTH, "both ways");
+	is_int(classify_one(l, &dir, &err), -EINVAL, "a listening TCP socket is refused");
+	ok(strstr(err.msg, "--preserve-fds 1: fd 200 (a listening socket) cannot be relayed into "
+			   "the container: accepting connections (socket activation)"),
+	   "naming the fd, what it is and why: %s", err.msg);
+}
+
+/* Each refused kind, with what the message calls it. */
+static void test_preserve_refused(void)
+{
+	static const struct {
+		int domain, type;
+		const char *what;
+	} socks[] = { { AF_UNIX, SOCK_DGRAM, "(a datagram socket)" },
+		      { AF_UNIX, SOCK_SEQPACKET, "(a seqpacket socket)" },
+		      { AF_UNIX, SOCK_STREAM, "(an unconnected stream socket)" } };
+	struct rt_err err = { 0 };
+	uint32_t dir;
+	char path[] = "/tmp/test_rt.XXXXXX";
+	int tmp = mkstemp(path); /* read-write */
+
+	unlink(path);
+	for (size_t i = 0; i < ARRAY_SIZE(socks); i++) {
+		is_int(classify_one(socket(socks[i].domain, socks[i].type | SOCK_CLOEXEC, 0), &dir,
+				    &err), -EINVAL, "refused: %s", socks[i].what);
+		ok(strstr(err.msg, socks[i].what) != NULL, "named: %s", err.msg);
+	}
+	is_int(classify_one(tmp, &dir, &err), -EINVAL, "a regular file opened read-write is refused");
+	ok(strstr(err.msg, "(a regular file opened read-write)") &&
+		   strstr(err.msg, "could not seek in it nor read back what it wrote"),
+	   "saying why: %s", err.msg);
+	is_int(classify_one(open("/dev/zero", O_RDWR | O_CLOEXEC), &dir, &err), -EINVAL,
+	       "a character device opened read-write is refused");
+	is_int(classify_one(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), &dir, &err), -EINVAL,
+	       "a directory is refused");
+	ok(strstr(err.msg, "(a directory)") != NULL, "named: %s", err.msg);
+	is_int(classify_one(eventfd(0, EFD_CLOEXEC), &dir, &err), -EINVAL, "an eventfd is refused");
+	ok(strstr(err.msg, "(anon_inode:[eventfd])") != NULL, "named as /proc names it: %s", err.msg);
+}
+
 static void test_preserve_fds(void)
 {
+	struct proto_extra_fd x[RT_PRESERVE_FDS_MAX + 1];
 	struct rt_err err = { 0 };
 	int p[2];
 
-	is_int(rt_preserve_fds_check(3, 0, &err), 0, "--preserve-fds 0 is fine");
-	if (pipe(p) < 0 || dup2(p[0], 200) < 0 || dup2(p[1], 201) < 0) {
+	is_int(rt_preserve_fds_classify(3, 0, x, &err), 0, "--preserve-fds 0 is fine");
+	is_int(rt_preserve_fds_classify(3, RT_PRESERVE_FDS_MAX + 1, x, &err), -E2BIG,
+	       "more than %d is refused", RT_PRESERVE_FDS_MAX);
+	ok(strstr(err.msg, "--preserve-fds 17: runvm relays at most 16 fds (3 to 18)") != NULL,
+	   "saying the bound: %s", err.msg);
+	if (pipe2(p, O_CLOEXEC) < 0 || !place(p[0], 0) || !place(p[1], 1)) {
 		ok(0, "pipe for --preserve-fds");
 		return;
 	}
-	close(p[0]);
-	close(p[1]);
-	close(202);
-	ok(rt_preserve_fds_check(200, 2, &err) < 0, "--preserve-fds with a pipe is refused");
-	ok(strstr(err.msg, "--preserve-fds 2: fd 200 (a pipe) cannot be passed into the container") &&
-		   strstr(err.msg, "only stdio"), "naming the fd, what it is, and why: %s", err.msg);
-	is_int(rt_preserve_fds_check(202, 1, &err), -EBADF, "a closed fd is refused");
-	ok(strstr(err.msg, "fd 202 is not open") != NULL, "saying so: %s", err.msg);
-	if (dup2(0, 202) >= 0) {
-		rt_preserve_fds_check(202, 1, &err);
-		ok(strstr(err.msg, "fd 202 (a ") != NULL, "stdin's kind is named: %s", err.msg);
-	}
-	close(200);
-	close(201);
-	close(202);
+	close(BASE + 2);
+	is_int(rt_preserve_fds_classify(BASE, 2, x, &err), 0, "two fds: a pipe's two ends");
+	ok(x[0].dir == PROTO_EXTRA_IN && x[1].dir == PROTO_EXTRA_OUT && !x[0].port && !x[1].port,
+	   "in order, ports left to the VMM");
+	is_int(rt_preserve_fds_classify(BASE, 3, x, &err), -EBADF, "a closed one among them is refused");
+	ok(strstr(err.msg, "--preserve-fds 3: fd 202 is not open") != NULL, "naming it: %s", err.msg);
+	place(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), 1);
+	rt_preserve_fds_classify(BASE, 2, x, &err);
+	ok(strstr(err.msg, "fd 201 (a datagram socket)") != NULL, "the first refused one is named: %s",
+	   err.msg);
+	close(BASE);
+	close(BASE + 1);
+	test_preserve_streams();
+	test_preserve_refused();
 }
 
 int main(void)

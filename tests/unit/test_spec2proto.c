@@ -54,7 +54,8 @@ static void test_full(void)
 {
 	static const char *const names[] = { NULL, "m0", "m1", NULL };
 	struct oci_config *c = cfg_of(full_doc);
-	struct rt_spec_in in = { c, "ctr1", RT_SHARE_TAG, "rootfs", names, NULL, NULL, 0, NULL, 0 };
+	struct rt_spec_in in = { .cfg = c, .id = "ctr1", .root_tag = RT_SHARE_TAG,
+				 .root_path = "rootfs", .bind_names = names };
 	struct proto_spec s;
 	struct rt_err err;
 	const struct proto_process *p = &s.process;
@@ -167,7 +168,7 @@ static void test_minimal(void)
 {
 	struct oci_config *c = cfg_of("{'ociVersion':'1.0.0','root':{'path':'r'},"
 				      "'process':{'args':['true'],'cwd':'/','user':{'uid':0,'gid':0}}}");
-	struct rt_spec_in in = { c, "m", NULL, "/", NULL, NULL, NULL, 0, NULL, 0 };
+	struct rt_spec_in in = { .cfg = c, .id = "m", .root_path = "/" };
 	struct proto_spec s;
 	struct rt_err err;
 
@@ -183,6 +184,34 @@ static void test_minimal(void)
 	is_int(s.n_cgroup, 0, "no resources: no cgroup files");
 	ok(!(s.flags & PROTO_SPEC_SECCOMP), "no seccomp");
 	is_int(s.namespaces, 0, "no namespaces");
+	is_int(s.process.n_extra, 0, "no --preserve-fds: no extra fds");
+	proto_spec_free(&s);
+	oci_config_free(c);
+}
+
+/* --preserve-fds: the directions the runtime found go into the process. */
+static void test_extra_fds(void)
+{
+	struct oci_config *c = cfg_of("{'ociVersion':'1.0.0','root':{'path':'r'},"
+				      "'process':{'args':['true'],'cwd':'/','user':{'uid':0,'gid':0}}}");
+	struct proto_extra_fd x[PROTO_MAX_EXTRA_FDS + 1] = { { PROTO_EXTRA_IN, 0 },
+							     { PROTO_EXTRA_BOTH, 0 } };
+	struct rt_spec_in in = { .cfg = c, .id = "m", .root_path = "/", .extra = x, .n_extra = 2 };
+	struct proto_spec s;
+	struct rt_err err = { 0 };
+
+	if (!c) {
+		ok(0, "minimal config parses");
+		return;
+	}
+	is_int(rt_spec_build(&in, &s, &err), 0, "a spec with two extra fds");
+	ok(s.process.n_extra == 2 && s.process.extra[0].dir == PROTO_EXTRA_IN &&
+		   s.process.extra[1].dir == PROTO_EXTRA_BOTH && !s.process.extra[1].port,
+	   "they are the process's, in order, ports left to the VMM");
+	proto_spec_free(&s);
+	in.n_extra = PROTO_MAX_EXTRA_FDS + 1;
+	ok(rt_spec_build(&in, &s, &err) < 0 && strstr(err.msg, "--preserve-fds: more than 16"),
+	   "more than PROTO_MAX_EXTRA_FDS refused: %s", err.msg);
 	proto_spec_free(&s);
 	oci_config_free(c);
 }
@@ -191,7 +220,8 @@ static void test_minimal(void)
 static void refused(const char *doc, const char *const *names, const char *want, const char *what)
 {
 	struct oci_config *c = cfg_of(doc);
-	struct rt_spec_in in = { c, "x", RT_SHARE_TAG, "rootfs", names, NULL, NULL, 0, NULL, 0 };
+	struct rt_spec_in in = { .cfg = c, .id = "x", .root_tag = RT_SHARE_TAG,
+				 .root_path = "rootfs", .bind_names = names };
 	struct proto_spec s;
 	struct rt_err err = { 0 };
 
@@ -227,7 +257,7 @@ static void test_refusals(void)
 		struct oci_config *c = cfg_of("{" BASE "}}");
 		struct rt_err err = { 0 };
 		struct proto_spec s;
-		struct rt_spec_in in = { c, "x", "", "/", NULL, NULL, NULL, 0, NULL, 0 };
+		struct rt_spec_in in = { .cfg = c, .id = "x", .root_tag = "", .root_path = "/" };
 
 		ok(c && rt_spec_build(&in, &s, &err) == 0, "valid config for the message prefix");
 		proto_spec_free(&s);
@@ -237,7 +267,7 @@ static void test_refusals(void)
 		struct oci_config *c = cfg_of("{" BASE "},'mounts':[{'destination':'/d','type':'bind','source':'/s'}]}");
 		struct rt_err err = { 0 };
 		struct proto_spec s;
-		struct rt_spec_in in = { c, "x", "", "/", NULL, NULL, NULL, 0, NULL, 0 };
+		struct rt_spec_in in = { .cfg = c, .id = "x", .root_tag = "", .root_path = "/" };
 
 		ok(c && rt_spec_build(&in, &s, &err) < 0 && !strncmp(err.msg, "config.json: ", 13),
 		   "messages start with config.json");
@@ -251,7 +281,8 @@ static void test_hooks(void)
 	struct oci_config *c = cfg_of("{" BASE "},'hooks':{'prestart':[{'path':'/host/only'}],"
 				      "'startContainer':[{'path':'/bin/sh','args':['sh','-c','true'],"
 				      "'env':['A=1'],'timeout':7},{'path':'/bin/true'}]}}");
-	struct rt_spec_in in = { c, "x", "", "/", NULL, "{\"id\":\"x\"}", NULL, 0, NULL, 0 };
+	struct rt_spec_in in = { .cfg = c, .id = "x", .root_tag = "", .root_path = "/",
+				 .hook_state = "{\"id\":\"x\"}" };
 	struct proto_spec s, d;
 	struct proto_buf b;
 	struct rt_err err;
@@ -342,6 +373,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	test_full();
 	test_minimal();
+	test_extra_fds();
 	test_refusals();
 	test_hooks();
 	test_resources();
