@@ -16,7 +16,8 @@
 #      CONFIG_VIRTIO_NET and a NIC cost at boot.
 # Usage: tests/testhost/run bench/net.sh [N]   (N pings, default 20; or on a real KVM
 # host, as root). Environment: BENCH_NET_MIB=64, BENCH_STEP_TIMEOUT=300,
-# BENCH_NET_RUNTIMES="runvm runc crun", BENCH_NET_TRACE=1 (each step on stderr),
+# BENCH_NET_RUNTIMES="runvm runc crun" (empty: none, for the boot figures alone),
+# BENCH_NET_TRACE=1 (each step on stderr),
 # BENCH_NET_OLD_KERNEL, BENCH_NET_BOOTS=7 (through TESTHOST_PASSENV in the test host).
 # Everything made is removed on exit.
 set -uo pipefail
@@ -37,7 +38,7 @@ for f in runvm runvm-vmm vmlinux initramfs.cpio tests/tcp-bench; do
 done
 for t in ip jq busybox; do command -v "$t" >/dev/null || fail "$t not found"; done
 [ -e /dev/net/tun ] || modprobe tun || fail "no /dev/net/tun"
-RTS=${BENCH_NET_RUNTIMES:-runvm runc crun}
+RTS=${BENCH_NET_RUNTIMES-runvm runc crun}
 for t in $RTS; do [ "$t" = runvm ] || command -v "$t" >/dev/null || fail "$t not found"; done
 
 T=$(mktemp -d /tmp/rvbn.XXXXXX) || exit 1
