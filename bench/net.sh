@@ -16,6 +16,8 @@
 #      CONFIG_VIRTIO_NET and a NIC cost at boot.
 # Usage: tests/testhost/run bench/net.sh [N]   (N pings, default 20; or on a real KVM
 # host, as root). Environment: BENCH_NET_MIB=64, BENCH_STEP_TIMEOUT=300,
+# BENCH_NET_RUNTIMES="runvm runc crun" (empty: none, for the boot figures alone),
+# BENCH_NET_TRACE=1 (each step on stderr),
 # BENCH_NET_OLD_KERNEL, BENCH_NET_BOOTS=7 (through TESTHOST_PASSENV in the test host).
 # Everything made is removed on exit.
 set -uo pipefail
@@ -27,6 +29,7 @@ MIB=${BENCH_NET_MIB:-64}
 STEP=${BENCH_STEP_TIMEOUT:-300}
 
 say() { printf '%s\n' "$*"; }
+trace() { [ -z "${BENCH_NET_TRACE:-}" ] || printf '%s bench: %s\n' "$(date +%T)" "$*" >&2; }
 fail() { say "bench: $*" >&2; exit 1; }
 [ -w /dev/kvm ] || fail "no usable /dev/kvm (run inside tests/testhost/run)"
 [ "$(id -u)" = 0 ] || fail "needs root (network namespaces, runc, crun)"
@@ -35,8 +38,8 @@ for f in runvm runvm-vmm vmlinux initramfs.cpio tests/tcp-bench; do
 done
 for t in ip jq busybox; do command -v "$t" >/dev/null || fail "$t not found"; done
 [ -e /dev/net/tun ] || modprobe tun || fail "no /dev/net/tun"
-RTS="runvm"
-for t in runc crun; do command -v "$t" >/dev/null && RTS="$RTS $t"; done
+RTS=${BENCH_NET_RUNTIMES-runvm runc crun}
+for t in $RTS; do [ "$t" = runvm ] || command -v "$t" >/dev/null || fail "$t not found"; done
 
 T=$(mktemp -d /tmp/rvbn.XXXXXX) || exit 1
 R=$T/r
@@ -126,14 +129,18 @@ for rt in $RTS; do
 	bundle "$T/down$i" "$i" "tcp-bench sink 0.0.0.0 5202 $STEP"
 	"$B/tests/tcp-bench" sink "$host" 5201 "$STEP" >"$T/up$i.out" 2>&1 &
 	SINK=$!
+	trace "$rt: container -> host"
 	out=$(run_rt "$rt" run --bundle "$T/up$i" "up$i" </dev/null 2>&1)
+	trace "$rt: container done: $out"
 	wait "$SINK"
 	SINK=
 	rtt=$(sed -n 's|.*min/avg/max = \([0-9./]*\) ms.*|\1|p' <<<"$out")
 	[ -n "$rtt" ] || rtt="failed: $out"
 	"$B/tests/tcp-bench" send "10.125.$i.2" 5202 "$MIB" "$STEP" >"$T/send$i.out" 2>&1 &
 	SINK=$!
+	trace "$rt: host -> container"
 	run_rt "$rt" run --bundle "$T/down$i" "down$i" </dev/null >"$T/down$i.out" 2>&1
+	trace "$rt: container done: $(cat "$T/down$i.out")"
 	wait "$SINK"
 	SINK=
 	printf '%-6s %-26s %-18s %s\n' "$rt" "$rtt" "$(figure "$T/up$i.out")" "$(figure "$T/down$i.out")"

@@ -238,9 +238,14 @@ static int rt_net_tap(struct rt_net_job *j, struct nl_sock *s, struct rt_netif *
 	int r;
 
 	f->tap_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	/* Not strerror's words for ENOENT: podman takes "no such file or directory"
+	 * for a missing executable (exit 127). */
+	if (f->tap_fd < 0 && errno == ENOENT)
+		return rt_err_set(&j->err, ENODEV, "the network namespace %s needs taps, and this "
+				  "host has no /dev/net/tun (load the tun module: modprobe tun)",
+				  j->path);
 	if (f->tap_fd < 0)
-		return rt_err_sys(&j->err, errno,
-				  "/dev/net/tun (is the tun module loaded? modprobe tun)");
+		return rt_err_sys(&j->err, errno, "/dev/net/tun");
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "rvtap%%d");
 	if (ioctl(f->tap_fd, TUNSETIFF, &ifr) < 0)
 		return rt_err_sys(&j->err, errno, "network namespace %s: creating a tap", j->path);

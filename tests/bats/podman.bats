@@ -104,6 +104,8 @@ setup() {
 	local backend gw d
 	backend=$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null)
 	[ "$backend" = cni ] || skip "podman's network backend is '$backend', not cni"
+	# The test host has no udev to make /dev/net/tun, whose open would load tun.
+	[ -e /dev/net/tun ] || modprobe tun
 	# Whether CNI's bridge works here at all, whatever the runtime: runc tells.
 	run podman --runtime runc --cgroup-manager cgroupfs --events-backend file \
 		--storage-driver overlay run --rm "$IMAGE" true
