@@ -158,7 +158,7 @@ wait_task() { # ID STATUS
 	wait_task kill1 RUNNING
 	c tasks kill -s KILL kill1
 	st=0
-	wait "$runpid" || st=$?
+	wait_bounded "$runpid" || st=$?
 	[ "$st" -eq 137 ]
 	crun_ --rm "$IMAGE" term1 sh -c 'trap "exit 143" TERM; while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &
 	runpid=$!
@@ -166,6 +166,6 @@ wait_task() { # ID STATUS
 	sleep 2
 	c tasks kill term1
 	st=0
-	wait "$runpid" || st=$?
+	wait_bounded "$runpid" || st=$?
 	[ "$st" -eq 143 ]
 }

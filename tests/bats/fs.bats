@@ -75,9 +75,11 @@ wait_for() {
 	echo new >"$S/h"
 	chmod 604 "$S/h"
 	touch "$S/go"
-	wait "$BG"
+	st=0
+	wait_bounded "$BG" || st=$?
 	BG=
-	cat "$SERIAL"
+	cat "$SERIAL" "$BATS_TEST_TMPDIR/vmm.out"
+	[ "$st" -eq 0 ]
 	grep -q "f=v2-longer h=new mode=604 size=10" "$SERIAL"
 	grep -q "rvtest: exit 0" "$SERIAL"
 	grep -q "sandbox=" "$BATS_TEST_TMPDIR/vmm.out"
@@ -249,7 +251,7 @@ many_files() {
 	wait_for "$S/up"
 	for p in $(pgrep -P "$BG"); do kill -KILL "$p"; done
 	st=0
-	wait "$BG" || st=$?
+	wait_bounded "$BG" || st=$?
 	BG=
 	cat "$BATS_TEST_TMPDIR/vmm.out"
 	echo "VMM exit status: $st"
@@ -295,7 +297,7 @@ many_files() {
 	grep -q "^external" "$SERIAL"
 	kill -KILL "$ext"
 	st=0
-	wait "$BG" || st=$?
+	wait_bounded "$BG" || st=$?
 	BG=
 	cat "$BATS_TEST_TMPDIR/vmm.out"
 	echo "VMM exit status: $st"

@@ -13,6 +13,24 @@ need_kvm() {
 	[ -f "$KERNEL" ] || skip "no guest kernel at $KERNEL (make kernel)"
 }
 
+# wait_bounded PID [SECONDS]: waits for background job PID (default 300 s) and returns its
+# status. One still running then is killed and 124 returned: a guest that stalls fails
+# its test instead of hanging the whole suite.
+wait_bounded() {
+	local pid=$1 limit=${2:-300} i
+	for ((i = 0; i < limit * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || {
+			wait "$pid"
+			return
+		}
+		sleep 0.1
+	done
+	echo "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)) still running after $limit s: killed"
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 124
+}
+
 # Boots the test initramfs running $1 in the guest (sh -c); extra VMM args follow.
 # Serial output goes to $SERIAL; the VMM's exit status is in $status.
 SERIAL=

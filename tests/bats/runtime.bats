@@ -145,14 +145,14 @@ wait_status() { # ID STATUS: waits up to 60 s for the state to say STATUS
 	runpid=$!
 	wait_status k9 running
 	rv kill k9 9
-	wait "$runpid" || st=$?
+	wait_bounded "$runpid" || st=$?
 	[ "${st:-0}" -eq 137 ]
 	st=
 	rvd run --bundle "$b" k15 &
 	runpid=$!
 	wait_status k15 running
 	rv kill k15 TERM
-	wait "$runpid" || st=$?
+	wait_bounded "$runpid" || st=$?
 	[ "${st:-0}" -eq 143 ]
 	assert_clean k9
 	assert_clean k15
@@ -225,7 +225,7 @@ wait_status() { # ID STATUS: waits up to 60 s for the state to say STATUS
 	[ "$status" -eq 0 ]
 	run rv start t1
 	[ "$status" -eq 0 ]
-	wait "$RECV"
+	wait_bounded "$RECV"
 	RECV=
 	cat "$BATS_TEST_TMPDIR/tty.out"
 	grep -q '^winsize 31 97' "$BATS_TEST_TMPDIR/tty.err"
@@ -244,7 +244,7 @@ wait_status() { # ID STATUS: waits up to 60 s for the state to say STATUS
 	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 	rvd create --bundle "$b" --console-socket "$sock" t2
 	rvd start t2
-	wait "$RECV"
+	wait_bounded "$RECV"
 	RECV=
 	grep -q 'got:typed-text' "$BATS_TEST_TMPDIR/out"
 	b=$(bundle b2 sleep 1000)
@@ -254,7 +254,7 @@ wait_status() { # ID STATUS: waits up to 60 s for the state to say STATUS
 	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 	run rv exec -t --detach --console-socket "$sock" --pid-file "$BATS_TEST_TMPDIR/xp" t3 sh -c 'tty; exit 0'
 	[ "$status" -eq 0 ]
-	wait "$RECV"
+	wait_bounded "$RECV"
 	RECV=
 	grep -q '^/dev/pts/' "$BATS_TEST_TMPDIR/out2"
 }
@@ -382,7 +382,7 @@ wait_status() { # ID STATUS: waits up to 60 s for the state to say STATUS
 		pids+=($!)
 	done
 	fails=0
-	for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+	for p in "${pids[@]}"; do wait_bounded "$p" 600 || fails=$((fails + 1)); done
 	for i in 1 2 3 4 5 6 7 8; do
 		cat "$BATS_TEST_TMPDIR/m$i"
 		grep -q '^out-' "$BATS_TEST_TMPDIR/m$i"

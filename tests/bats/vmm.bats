@@ -82,7 +82,7 @@ setup() {
 			>"$BATS_TEST_TMPDIR/out$i") &
 		pids+=($!)
 	done
-	for p in "${pids[@]}"; do wait "$p"; done
+	for p in "${pids[@]}"; do wait_bounded "$p"; done
 	kill -TERM $vmm
 	wait $vmm || true
 	for i in $(seq 1 64); do
