@@ -152,7 +152,7 @@ leftovers() {
 	done
 	echo "host got: $got"
 	[ "$got" = from-container ]
-	wait "${PIDS[0]}"
+	wait_bounded "${PIDS[0]}"
 	cat "$BATS_TEST_TMPDIR/out"
 	grep -qx from-host "$BATS_TEST_TMPDIR/out"
 }
