@@ -180,16 +180,6 @@ many_files() {
 # milliseconds (bench/fs_latency.sh), seconds in all on a real KVM host.
 @test "10,000 small files created in the guest are all listed on the host" {
 	need_fs
-	# Known failure under nested TCG, not understood yet: the guest (2 vCPUs, 10
-	# writers) either triple-faults part-way (runvm-vmm now says "guest triple fault")
-	# or stalls: the virtqueues are all served (avail idx == used idx, SIGUSR1's dump)
-	# while the test host's KVM trace shows one vCPU looping nested page fault ->
-	# instruction emulation -> injected exception at a RIP outside the guest kernel.
-	# 1 vCPU, and QEMU microvm's guest (which runs without XSAVE here), passed once
-	# each; a guest without XSAVE failed too. RUNVM_SLOW_TESTS=1 runs it.
-	if [ "${TESTHOST:-}" = 1 ] && [ -z "${RUNVM_SLOW_TESTS:-}" ]; then
-		skip "known failure: the guest triple-faults or stalls part-way under nested TCG (RUNVM_SLOW_TESTS=1 runs it)"
-	fi
 	many_files 10000
 }
 
