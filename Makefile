@@ -111,7 +111,7 @@ $(INIT_OBJ)/%.o: %.c
 $(BUILD)/runvm-init: $(patsubst %.c,$(INIT_OBJ)/%.o,guest-init/main.c $(INIT_SRCS) $(COMMON_SRCS))
 	$(CC) -static -Os -s -o $@ $^ -lseccomp -lcap
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBS_ALL)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/sh.h $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
 

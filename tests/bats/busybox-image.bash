@@ -34,6 +34,18 @@ bb_bundle() {
 	bb_config "$dir" '.process.terminal = false | .process.args = $a' --argjson a "$(bb_json_args "$@")"
 }
 
+# bb_bundle DIR ROOTFS ARGS...: a bundle in DIR (runvm spec) whose root is the shared
+# busybox ROOTFS (read-write, no terminal) running ARGS; prints DIR.
+bb_bundle() {
+	local dir=$1 rootfs=$2
+	shift 2
+	mkdir -p "$dir"
+	(cd "$dir" && "${RUNVM:-$ROOT/build/runvm}" spec) || return 1
+	bb_config "$dir" '.root.path = $r | .root.readonly = false | .process.terminal = false
+		| .process.args = $a' --arg r "$rootfs" --argjson a "$(bb_json_args "$@")" || return 1
+	echo "$dir"
+}
+
 # bb_json_args ARGS...: the arguments as a JSON array (one line each, so no
 # argument may contain a newline).
 bb_json_args() {

@@ -66,15 +66,11 @@ netns_up() {
 # bundle NAME ARGS...: a busybox bundle running ARGS in the network namespace $N,
 # with CAP_NET_RAW (busybox ping uses a raw socket).
 bundle() {
-	local dir=$BATS_TEST_TMPDIR/$1
-	shift
-	mkdir -p "$dir"
-	(cd "$dir" && "$RUNVM" spec) || return 1
-	bb_config "$dir" '.root.path = $r | .root.readonly = false | .process.terminal = false
-		| .process.args = $a
-		| .process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])
+	local dir
+	dir=$(bb_bundle "$BATS_TEST_TMPDIR/$1" "$BATS_FILE_TMPDIR/rootfs" "${@:2}") || return 1
+	bb_config "$dir" '.process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])
 		| .linux.namespaces = [.linux.namespaces[] | if .type == "network" then .path = $ns else . end]' \
-		--arg r "$BATS_FILE_TMPDIR/rootfs" --argjson a "$(bb_json_args "$@")" --arg ns "/run/netns/$N"
+		--arg ns "/run/netns/$N" || return 1
 	echo "$dir"
 }
 

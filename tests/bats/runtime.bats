@@ -49,13 +49,9 @@ rvd() {
 
 # bundle NAME ARGS...: a bundle in $BATS_TEST_TMPDIR/NAME running ARGS.
 bundle() {
-	local dir=$BATS_TEST_TMPDIR/$1
+	local name=$1
 	shift
-	mkdir -p "$dir"
-	(cd "$dir" && "$RUNVM" spec) || return 1
-	bb_config "$dir" '.root.path = $r | .root.readonly = false | .process.terminal = false
-		| .process.args = $a' --arg r "$BATS_FILE_TMPDIR/rootfs" --argjson a "$(bb_json_args "$@")"
-	echo "$dir"
+	bb_bundle "$BATS_TEST_TMPDIR/$name" "$BATS_FILE_TMPDIR/rootfs" "$@"
 }
 
 # Nothing of container $1 is left: no directory, mount, process or socket.

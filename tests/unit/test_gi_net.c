@@ -4,6 +4,7 @@
  * routes with and without gateways, lo up; a MAC that is not there is an error that
  * names it; a container with a network namespace of its own gets nothing done. */
 #include "guest-init/gi.h"
+#include "tests/unit/sh.h"
 #include "tests/unit/tap.h"
 
 #include <arpa/inet.h>
@@ -15,19 +16,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static void ip(struct proto_ip *a, uint8_t fam, const char *s, uint8_t prefix)
 {

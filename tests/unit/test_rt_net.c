@@ -5,6 +5,7 @@
  * attached, an interface with an ingress qdisc of someone else's), and rt_net_detach
  * leaving nothing behind, also when the namespace is already gone. */
 #include "runtime/net.h"
+#include "tests/unit/sh.h"
 #include "tests/unit/tap.h"
 
 #include <arpa/inet.h>
@@ -22,19 +23,6 @@
 #define NET_HDR 12
 
 static char nsa[32], nsp[32], nst[32], pa[64];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static int state_dir(char *tmpl)
 {
