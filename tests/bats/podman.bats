@@ -5,6 +5,8 @@
 # missing command), run -d + exec + stop + rm, run -it, and a volume written both
 # ways. Inside the KVM test host only.
 
+bats_require_minimum_version 1.5.0 # run -127
+
 load helpers
 load busybox-image
 
