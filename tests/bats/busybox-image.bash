@@ -34,9 +34,9 @@ bb_bundle() {
 	bb_config "$dir" '.process.terminal = false | .process.args = $a' --argjson a "$(bb_json_args "$@")"
 }
 
-# bb_bundle DIR ROOTFS ARGS...: a bundle in DIR (runvm spec) whose root is the shared
+# bb_shared_bundle DIR ROOTFS ARGS...: a bundle in DIR (runvm spec) whose root is the shared
 # busybox ROOTFS (read-write, no terminal) running ARGS; prints DIR.
-bb_bundle() {
+bb_shared_bundle() {
 	local dir=$1 rootfs=$2
 	shift 2
 	mkdir -p "$dir"

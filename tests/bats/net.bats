@@ -67,7 +67,7 @@ netns_up() {
 # with CAP_NET_RAW (busybox ping uses a raw socket).
 bundle() {
 	local dir
-	dir=$(bb_bundle "$BATS_TEST_TMPDIR/$1" "$BATS_FILE_TMPDIR/rootfs" "${@:2}") || return 1
+	dir=$(bb_shared_bundle "$BATS_TEST_TMPDIR/$1" "$BATS_FILE_TMPDIR/rootfs" "${@:2}") || return 1
 	bb_config "$dir" '.process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])
 		| .linux.namespaces = [.linux.namespaces[] | if .type == "network" then .path = $ns else . end]' \
 		--arg ns "/run/netns/$N" || return 1

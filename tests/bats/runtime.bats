@@ -51,7 +51,7 @@ rvd() {
 bundle() {
 	local name=$1
 	shift
-	bb_bundle "$BATS_TEST_TMPDIR/$name" "$BATS_FILE_TMPDIR/rootfs" "$@"
+	bb_shared_bundle "$BATS_TEST_TMPDIR/$name" "$BATS_FILE_TMPDIR/rootfs" "$@"
 }
 
 # Nothing of container $1 is left: no directory, mount, process or socket.
