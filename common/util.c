@@ -1,7 +1,8 @@
-/* Retrying I/O wrappers and the clock. */
+/* Retrying I/O wrappers, the clock, and /dev/null recognised. */
 #include "common/util.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int util_write_full(int fd, const void *buf, size_t len)
@@ -48,4 +49,12 @@ uint64_t util_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool util_is_devnull(const struct stat *st)
+{
+	struct stat null;
+
+	return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
+	       st->st_rdev == null.st_rdev;
 }

@@ -3,6 +3,7 @@
 #ifndef RUNVM_COMMON_UTIL_H
 #define RUNVM_COMMON_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,5 +52,9 @@ ssize_t util_read_full(int fd, void *buf, size_t len);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t util_now_ns(void);
+
+struct stat;
+/* Whether st (from fstat) is this host's /dev/null (the same character device). */
+bool util_is_devnull(const struct stat *st);
 
 #endif

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "runtime/logging.h"
 #include "runtime/ops.h"
 
@@ -37,13 +38,6 @@ struct pf_kind {
 static const char *pf_mode_name(int acc)
 {
 	return acc == O_RDONLY ? "read-only" : acc == O_WRONLY ? "write-only" : "read-write";
-}
-
-static bool pf_is_devnull(const struct stat *st)
-{
-	struct stat null;
-
-	return stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) && st->st_rdev == null.st_rdev;
 }
 
 /* One direction from the access mode; read-write is refused unless both = true. */
@@ -113,10 +107,13 @@ static void pf_classify(int fd, const struct stat *st, struct pf_kind *k)
 	case S_IFREG:
 		snprintf(k->what, sizeof(k->what), "a regular file opened %s", pf_mode_name(acc));
 		return pf_by_mode(k, acc, false);
-	case S_IFCHR:
+	case S_IFCHR: {
+		bool null = util_is_devnull(st);
+
 		snprintf(k->what, sizeof(k->what), "%s opened %s",
-			 pf_is_devnull(st) ? "/dev/null" : "a character device", pf_mode_name(acc));
-		return pf_by_mode(k, acc, pf_is_devnull(st));
+			 null ? "/dev/null" : "a character device", pf_mode_name(acc));
+		return pf_by_mode(k, acc, null);
+	}
 	case S_IFSOCK:
 		return pf_socket(fd, k);
 	case S_IFDIR:

@@ -79,14 +79,22 @@ static void ctr_take_stdio(struct ctr_config *c)
 		close(log);
 }
 
+/* --extra-fds F:N, F 3 or more, N at most PROTO_MAX_EXTRA_FDS. Says nothing. */
+static bool ctr_extra_arg(const char *v, unsigned *first, unsigned *n)
+{
+	int end = 0;
+
+	return v && sscanf(v, "%u:%u%n", first, n, &end) == 2 && !v[end] && *first >= 3 &&
+	       *first <= INT_MAX - PROTO_MAX_EXTRA_FDS && *n <= PROTO_MAX_EXTRA_FDS;
+}
+
 /* The extra fds must be checked before fds 0/1/2 are moved: a closed one would
  * take the place of a moved one and pass for open. Nothing may be logged yet. */
 static void ctr_prescan_extra(struct ctr_config *c, const char *v)
 {
 	unsigned first, n;
 
-	if (!v || sscanf(v, "%u:%u", &first, &n) != 2 || first < 3 || n > PROTO_MAX_EXTRA_FDS ||
-	    first > INT_MAX - PROTO_MAX_EXTRA_FDS)
+	if (!ctr_extra_arg(v, &first, &n))
 		return; /* ctr_parse_option says what is wrong */
 	for (unsigned i = 0; i < n && c->extra_closed < 0; i++)
 		if (fcntl((int)(first + i), F_SETFD, FD_CLOEXEC) < 0)
@@ -210,10 +218,8 @@ int ctr_console_setup(int fd, uint16_t *rows, uint16_t *cols)
 static int ctr_parse_extra_fds(struct ctr_config *c, const char *arg)
 {
 	unsigned first, n;
-	int end = 0;
 
-	if (sscanf(arg, "%u:%u%n", &first, &n, &end) != 2 || arg[end] || first < 3 ||
-	    first > INT_MAX - PROTO_MAX_EXTRA_FDS || n > PROTO_MAX_EXTRA_FDS) {
+	if (!ctr_extra_arg(arg, &first, &n)) {
 		log_error("--extra-fds %s: expected FIRST:COUNT, FIRST 3 or more, COUNT at most %d",
 			  arg, PROTO_MAX_EXTRA_FDS);
 		return -EINVAL;
@@ -271,12 +277,9 @@ int ctr_parse_option(struct ctr_config *c, const char *name, const char *arg)
 
 bool ctr_is_devnull(int fd)
 {
-	struct stat st, null;
+	struct stat st;
 
-	if (fd < 0)
-		return true;
-	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 &&
-	       S_ISCHR(null.st_mode) && st.st_rdev == null.st_rdev;
+	return fd < 0 || (fstat(fd, &st) == 0 && util_is_devnull(&st));
 }
 
 int ctr_port_listen(struct ctr_port *p, struct ev_loop *loop, const char *uds, uint32_t port,
